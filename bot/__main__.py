@@ -1,0 +1,166 @@
+"""The `tutorbot` command: run | console | content | db | sync | health."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import discord
+
+from bot import __version__
+from bot.config import Settings, SettingsError, load_settings
+from bot.logs import setup_logging
+
+NO_TOKEN = """\
+No Discord token is set, so the bot cannot connect to Discord.
+
+To get one:
+  1. Open https://discord.com/developers/applications and create an application.
+  2. Under "Bot", press "Reset Token" and copy the token.
+  3. Put it in a file named .env next to README.md:  DISCORD_TOKEN=your-token
+     (.env.example lists every setting.)
+  4. Invite the bot with the "bot" and "applications.commands" scopes, then run
+     `tutorbot sync` once so the slash commands appear.
+
+Without a token you can try the tutor right here in the terminal:
+  tutorbot console
+"""
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    setup_logging(settings.log_level, secrets=[_token(settings) or ""])
+    return settings
+
+
+def _token(settings: Settings) -> str | None:
+    return settings.discord_token.get_secret_value() if settings.discord_token else None
+
+
+def cmd_run(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.discord_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    from bot.app import run_bot
+
+    return _run_async(run_bot(settings))
+
+
+def cmd_console(_args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return _run_async(run_console(_settings(), sys.stdin, sys.stdout))
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage.db import create_engine
+    from storage.migrate import schema_status, upgrade
+
+    settings = _settings()
+
+    async def go() -> str:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await upgrade(engine, args.revision)
+            status = await schema_status(engine)
+        finally:
+            await engine.dispose()
+        return f"Database is at revision {status.current} (head: {status.head})."
+
+    return _run_async(go())
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.discord_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    guild_id = None if args.global_ else (args.guild or settings.dev_guild_id)
+    if guild_id is None and not args.global_:
+        print("Name a guild with --guild ID (or DEV_GUILD_ID), or sync everywhere with --global.")
+        return 2
+    from bot.app import sync_commands
+
+    return _run_async(sync_commands(settings, guild_id))
+
+
+def cmd_health(_args: argparse.Namespace) -> int:
+    from bot.health import check_heartbeat
+
+    settings = _settings()
+    problem = check_heartbeat(settings.health_file, settings.health_max_age)
+    if problem:
+        print(f"unhealthy: {problem}")
+        return 1
+    print("healthy")
+    return 0
+
+
+def _run_async(coro: Coroutine[Any, Any, Any]) -> int:
+    """Run a coroutine; print its result; turn expected failures into one clear line."""
+    from bot.app import StartupError
+
+    try:
+        result = asyncio.run(coro)
+    except KeyboardInterrupt:
+        return 130
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except discord.LoginFailure:
+        print("Discord rejected the token (DISCORD_TOKEN). Reset it and update .env.")
+        return 1
+    if isinstance(result, int):
+        return result
+    if result:
+        print(result)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from content.cli import register as register_content
+
+    parser = argparse.ArgumentParser(prog="tutorbot", description="The Docker tutor bot.")
+    parser.add_argument("--version", action="version", version=f"tutorbot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> Any:
+        command = sub.add_parser(name, help=help_, description=help_)
+        command.set_defaults(func=func)
+        return command
+
+    add("run", cmd_run, "Connect to Discord and serve learners (needs DISCORD_TOKEN).")
+    add("console", cmd_console, "Use the tutor in this terminal; no token needed.")
+    db = sub.add_parser("db", help="Database schema management.")
+    db_sub = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    up = db_sub.add_parser("upgrade", help="Apply every pending migration.")
+    up.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    up.set_defaults(func=cmd_db_upgrade)
+    sync = add("sync", cmd_sync, "Register the slash commands with Discord.")
+    where = sync.add_mutually_exclusive_group()
+    where.add_argument("--guild", type=int, help="guild id (default: DEV_GUILD_ID)")
+    where.add_argument("--global", dest="global_", action="store_true", help="every guild")
+    add("health", cmd_health, "Exit 0 when the running bot is healthy, 1 when not.")
+    register_content(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

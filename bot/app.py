@@ -1,0 +1,122 @@
+"""The composition root: settings -> engine and sessions -> course -> services -> the Bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import discord
+from content.store import CourseStore
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.bot import TutorBot
+from bot.config import Settings
+from bot.services import Services
+from storage.db import create_engine, create_sessionmaker
+from storage.migrate import schema_status, upgrade
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message tells the operator what to do. No traceback."""
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    services: Services
+
+
+@contextlib.asynccontextmanager
+async def open_app(settings: Settings) -> AsyncIterator[App]:
+    """Build everything but Discord; the database is checked and closed on the way out."""
+    try:
+        courses = CourseStore(settings.content_dir)
+    except Exception as exc:  # the store reports content problems with file and line
+        raise StartupError(f"The course in {settings.content_dir} does not load:\n{exc}") from None
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await ensure_schema(engine)
+        yield App(settings, engine, Services(sessions=create_sessionmaker(engine), courses=courses))
+    finally:
+        await engine.dispose()
+
+
+async def ensure_schema(engine: AsyncEngine) -> None:
+    """Create the schema in a brand-new database; refuse one that is behind."""
+    status = await schema_status(engine)
+    if status.current is None:
+        log.info("new database: creating the schema (revision %s)", status.head)
+        await upgrade(engine)
+    elif not status.up_to_date:
+        raise StartupError(
+            f"The database schema is at revision {status.current}, but this version of the bot "
+            f"needs {status.head}.\nBack up the database, then run:  tutorbot db upgrade"
+        )
+
+
+def build_bot(app: App, *, heartbeat: bool = True) -> TutorBot:
+    health_file = app.settings.health_file if heartbeat else None
+    return TutorBot(app.services, health_file=health_file)
+
+
+async def run_bot(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM, then finish in-flight work and close everything cleanly."""
+    assert settings.discord_token is not None
+    async with open_app(settings) as app:
+        bot = build_bot(app)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with bot:
+            runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+            stopper = asyncio.create_task(stop.wait())
+            await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if runner.done():
+                stopper.cancel()
+                _raise_startup_error(runner)
+            log.info("shutting down")
+            still_running = await bot.drain()
+            if still_running:
+                log.warning("%d interaction(s) did not finish in time", still_running)
+            await bot.close()
+            await runner
+        log.info("stopped cleanly")
+
+
+def _raise_startup_error(runner: asyncio.Task[None]) -> None:
+    exc = runner.exception()
+    if isinstance(exc, discord.LoginFailure):
+        raise StartupError(
+            "Discord rejected the token (DISCORD_TOKEN). Reset it in the developer portal "
+            "and update .env."
+        ) from None
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        raise StartupError("The bot asked for an intent that is not enabled in the portal.")
+    if isinstance(exc, OSError | discord.GatewayNotFound):
+        raise StartupError(f"Cannot reach Discord: {exc}") from None
+    if exc is not None:
+        raise exc
+
+
+async def sync_commands(settings: Settings, guild_id: int | None) -> str:
+    """Register the slash commands with Discord: in one guild (instant) or globally."""
+    assert settings.discord_token is not None
+    async with open_app(settings) as app:
+        bot = build_bot(app, heartbeat=False)
+        async with bot:
+            await bot.login(settings.discord_token.get_secret_value())
+            if guild_id is None:
+                synced = await bot.tree.sync()
+                return f"Synced {len(synced)} commands globally (may take up to an hour to show)."
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+            return f"Synced {len(synced)} commands to guild {guild_id}."

@@ -1,0 +1,102 @@
+"""Settings, read from the environment and `.env` (see `.env.example` for every field)."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+def default_course_dir() -> Path:
+    """The shipped Docker course, wherever the package is installed."""
+    return Path(str(files("content") / "courses" / "docker"))
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be configured with. Field names map to upper-case variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    discord_token: SecretStr | None = Field(
+        default=None, description="Bot token from the Discord developer portal"
+    )
+    data_dir: Path = Field(default=Path("data"), description="Where the SQLite file and state live")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default: SQLite under data_dir"
+    )
+    dev_guild_id: int | None = Field(
+        default=None, gt=0, description="Guild that `tutorbot sync` targets by default"
+    )
+    log_level: str = Field(default="INFO", description="Python logging level")
+    content_dir: Path = Field(default_factory=default_course_dir, description="Course directory")
+    health_max_age: float = Field(
+        default=90.0, gt=0, description="Seconds after which the bot's heartbeat counts as stale"
+    )
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (async drivers)"
+            )
+        return value
+
+    @field_validator("content_dir")
+    @classmethod
+    def _content_exists(cls, value: Path) -> Path:
+        if not (value / "course.toml").is_file():
+            raise ValueError(f"{value} has no course.toml")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tutor.db').resolve()}"
+
+    @property
+    def health_file(self) -> Path:
+        return self.data_dir / "health.json"
+
+
+class SettingsError(Exception):
+    """Raised with one message that names every bad field."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            lines.append(f"  {field.upper()}: {error['msg']}")
+        raise SettingsError(
+            "The configuration has problems (environment or .env):\n" + "\n".join(lines)
+        ) from None

@@ -1,0 +1,130 @@
+"""The database schema. Alembic migrations in storage/migrations must match it (`alembic check`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite forgets the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Learner(Base):
+    """A Discord user who has started the course, with their time zone and preferences."""
+
+    __tablename__ = "learners"
+    __table_args__ = (
+        CheckConstraint("reminder_hour BETWEEN 0 AND 23", name="reminder_hour_range"),
+        CheckConstraint(
+            "quiet_start IS NULL OR quiet_start BETWEEN 0 AND 23", name="quiet_start_range"
+        ),
+        CheckConstraint("quiet_end IS NULL OR quiet_end BETWEEN 0 AND 23", name="quiet_end_range"),
+        CheckConstraint("reminder_delivery IN ('dm', 'server')", name="reminder_delivery_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    discord_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    reminder_hour: Mapped[int] = mapped_column(SmallInteger, default=18, server_default="18")
+    quiet_start: Mapped[int | None] = mapped_column(SmallInteger)
+    quiet_end: Mapped[int | None] = mapped_column(SmallInteger)
+    reminder_delivery: Mapped[str] = mapped_column(String(8), default="dm", server_default="dm")
+    reminder_guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    reminders_paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dm_unreachable: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    enrollments: Mapped[list[Enrollment]] = relationship(
+        back_populates="learner", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Enrollment(Base):
+    """A learner's track. The current one has ended_at NULL; earlier ones stay as history."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        Index(
+            "uq_enrollments_one_current",
+            "learner_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    track: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    learner: Mapped[Learner] = relationship(back_populates="enrollments")
+
+
+class ReadingProgress(Base):
+    """Where a learner is in one part: the chunk to show next, and when the part was finished."""
+
+    __tablename__ = "reading_progress"
+    __table_args__ = (CheckConstraint("position >= 0", name="position_not_negative"),)
+
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
+    part: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
