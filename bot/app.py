@@ -22,6 +22,9 @@ from storage.migrate import schema_status, upgrade
 log = logging.getLogger(__name__)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 class StartupError(Exception):
     """Start-up cannot go on; the message tells the operator what to do. No traceback."""
 
@@ -73,22 +76,30 @@ async def run_bot(settings: Settings) -> None:
         bot = build_bot(app)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
-        async with bot:
-            runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
-            stopper = asyncio.create_task(stop.wait())
-            await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if runner.done():
-                stopper.cancel()
-                _raise_startup_error(runner)
-            log.info("shutting down")
-            still_running = await bot.drain()
-            if still_running:
-                log.warning("%d interaction(s) did not finish in time", still_running)
-            await bot.close()
-            await runner
+        try:
+            await _serve(bot, settings.discord_token.get_secret_value(), stop)
+        finally:
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
         log.info("stopped cleanly")
+
+
+async def _serve(bot: TutorBot, token: str, stop: asyncio.Event) -> None:
+    async with bot:
+        runner = asyncio.create_task(bot.start(token))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner.done():
+            stopper.cancel()
+            _raise_startup_error(runner)
+        log.info("shutting down")
+        still_running = await bot.drain()
+        if still_running:
+            log.warning("%d interaction(s) did not finish in time", still_running)
+        await bot.close()
+        await runner
 
 
 def _raise_startup_error(runner: asyncio.Task[None]) -> None:

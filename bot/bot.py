@@ -91,14 +91,21 @@ class TutorBot(commands.Bot):
         if self._health_file is not None:
             self._heartbeat_task = asyncio.create_task(self._beat(), name="tutor-heartbeat")
 
+    async def on_ready(self) -> None:
+        log.info("connected as %s", self.user)
+        await self._write_heartbeat()
+
     async def _beat(self) -> None:
-        assert self._health_file is not None
         while True:
-            latency = self.latency if self.is_ready() else None
-            await asyncio.to_thread(
-                write_heartbeat, self._health_file, ready=self.is_ready(), latency=latency
-            )
+            await self._write_heartbeat()
             await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def _write_heartbeat(self) -> None:
+        if self._health_file is None:
+            return
+        ready = self.is_ready() and not self.is_closed()
+        latency = self.latency if ready else None
+        await asyncio.to_thread(write_heartbeat, self._health_file, ready=ready, latency=latency)
 
     async def drain(self, grace: float = DRAIN_SECONDS) -> int:
         """Refuse new work and wait for commands and button presses already running.
