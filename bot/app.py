@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import discord
-from content.store import CourseStore
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bot import TutorBot
 from bot.config import Settings
 from bot.services import Services
+from content.store import CourseStore
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import schema_status, upgrade
 

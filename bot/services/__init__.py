@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from content.store import CourseStore
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from content.store import CourseStore
 
 
 def utc_now() -> datetime:

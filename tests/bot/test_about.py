@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+
+from discord import app_commands
 
 from bot import __version__
 from bot.bot import TutorBot
+from bot.exts import walk_extensions
 from tests.fake_discord import FakeDiscord
 
 
@@ -37,7 +41,16 @@ async def test_every_message_pings_nobody_by_default(tutor: TutorBot, fake: Fake
         assert body["data"]["allowed_mentions"] == {"parse": []}
 
 
-async def test_commands_obey_discord_naming_rules(tutor: TutorBot, fake: FakeDiscord) -> None:
-    names = [command["name"] for command in fake.commands(None)]
+async def test_every_extension_loads_and_commands_obey_discord_rules(
+    tutor: TutorBot, fake: FakeDiscord
+) -> None:
+    assert set(tutor.extensions) == set(walk_extensions())
+    registered = fake.commands(None)
+    names = [command["name"] for command in registered]
     assert "about" in names
-    assert len(names) == len(set(names))
+    assert len(names) == len(set(names)), "two extensions define the same command"
+    for command in tutor.tree.walk_commands():
+        assert re.fullmatch(r"[-_a-z0-9]{1,32}", command.name), command.name
+        assert 1 <= len(command.description) <= 100, command.name
+        if isinstance(command, app_commands.Command):
+            assert len(command.parameters) <= 25, command.name

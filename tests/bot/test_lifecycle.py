@@ -7,13 +7,12 @@ import logging
 import os
 import re
 import signal
-from pathlib import Path
 
 import discord
 import pytest
-from pydantic import SecretStr
 from discord import app_commands
 from discord.ext import commands
+from pydantic import SecretStr
 
 from bot.app import StartupError, run_bot, sync_commands
 from bot.bot import TutorBot
@@ -89,9 +88,7 @@ async def test_drain_finishes_running_work_and_refuses_new(
     await result.wait(lambda r: r.content == "done", timeout=5)
 
 
-async def test_heartbeat_says_healthy_while_connected(
-    tutor: TutorBot, settings: Settings
-) -> None:
+async def test_heartbeat_says_healthy_while_connected(tutor: TutorBot, settings: Settings) -> None:
     for _ in range(100):
         if check_heartbeat(settings.health_file, max_age=60) is None:
             break
@@ -116,7 +113,7 @@ async def test_run_bot_stops_cleanly_on_sigterm(
         assert result.embeds[0]["title"] == "Docker in Depth"
         os.kill(os.getpid(), signal.SIGTERM)
         await asyncio.wait_for(runner, 10)
-    assert not Path(settings.health_file).exists()
+    assert not settings.health_file.exists()
     assert "stopped cleanly" in caplog.text
     assert settings.discord_token is not None
     assert settings.discord_token.get_secret_value() not in caplog.text
@@ -127,8 +124,9 @@ async def test_sync_to_a_guild_copies_the_commands_there(
 ) -> None:
     with fake.patch_discord():
         message = await sync_commands(settings, fake.guild.id)
-    assert message == f"Synced {len(fake.commands(fake.guild.id))} commands to guild {fake.guild.id}."
-    assert "about" in [c["name"] for c in fake.commands(fake.guild.id)]
+    names = [c["name"] for c in fake.commands(fake.guild.id)]
+    assert message == f"Synced {len(names)} commands to guild {fake.guild.id}."
+    assert "about" in names
     assert fake.commands(None) == []
 
 
