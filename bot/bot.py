@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from pathlib import Path
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import UserError
 from bot.exts import walk_extensions
 from bot.health import clear_heartbeat, write_heartbeat
 from bot.services import Services
-from bot.ui.embeds import ERROR_COLOUR
+from bot.ui.errors import RESTARTING, reply_error, report_error
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30.0
 DRAIN_SECONDS = 10.0
 # Names discord.py gives the tasks that run slash commands, buttons and modals.
-_WORK_TASK_PREFIXES = ("CommandTree-invoker", "discord-ui-view-dispatch", "discord-ui-modal")
+_WORK_TASK_PREFIXES = (
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch",
+    "discord-ui-dynamic-item",
+    "discord-ui-modal",
+)
 
 
 class TutorTree(app_commands.CommandTree["TutorBot"]):
@@ -30,7 +33,7 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if self.client.draining:
-            await _reply(interaction, "The tutor is restarting. Please try again in a minute.")
+            await reply_error(interaction, RESTARTING)
             return False
         return True
 
@@ -38,36 +41,6 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         await report_error(interaction, error)
-
-
-async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
-    """Tell the learner what went wrong: their mistake in plain words, ours with an id to quote."""
-    original = getattr(error, "original", error)
-    if isinstance(original, UserError):
-        await _reply(interaction, str(original))
-        return
-    if isinstance(original, app_commands.CheckFailure | app_commands.TransformerError):
-        await _reply(interaction, str(original) or "You can't use this here.")
-        return
-    error_id = uuid.uuid4().hex[:8]
-    command = interaction.command.qualified_name if interaction.command else "component"
-    log.error("error %s in %s (user %s)", error_id, command, interaction.user.id, exc_info=original)
-    await _reply(
-        interaction,
-        f"Something went wrong on our side. Nothing you did was lost. "
-        f"If it keeps happening, tell the moderators this error id: `{error_id}`.",
-    )
-
-
-async def _reply(interaction: discord.Interaction, text: str) -> None:
-    embed = discord.Embed(description=text, colour=ERROR_COLOUR)
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(embed=embed, ephemeral=True)
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not tell user %s about an error", interaction.user.id, exc_info=True)
 
 
 class TutorBot(commands.Bot):

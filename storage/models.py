@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -128,3 +129,38 @@ class ReadingProgress(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# BIGINT ids on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Answer(Base):
+    """One answer a learner gave: a quiz question (right or wrong) or a self-rated card."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        Index("ix_answers_learner_part", "learner_id", "part"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 4", name="rating_range"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(64))
+    part: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # quiz | interview | quickref
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)  # FSRS: 1 again .. 4 easy
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ActivityDay(Base):
+    """How much a learner did on one day of their own calendar: streaks and the heatmap."""
+
+    __tablename__ = "activity_days"
+
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # local date of the learner
+    events: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.base import utc_now
+from bot.services.learners import LearnerService
+from bot.services.progress import ProgressService
+from bot.services.quiz import QuizService
+from bot.services.reading import ReadingService
 from content.store import CourseStore
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -22,3 +23,10 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     courses: CourseStore
     clock: Callable[[], datetime] = field(default=utc_now)
+
+    def __post_init__(self) -> None:
+        shared = (self.sessions, self.courses, self.clock)
+        self.learners = LearnerService(*shared)
+        self.reading = ReadingService(*shared)
+        self.quiz = QuizService(*shared)
+        self.progress = ProgressService(*shared)

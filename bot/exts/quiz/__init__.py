@@ -1,0 +1,17 @@
+from bot.bot import TutorBot
+from bot.exts.quiz._cog import Quiz
+from bot.exts.quiz._views import (
+    CardButton,
+    ChoiceButton,
+    NextQuestionButton,
+    QuizPartButton,
+    RevealButton,
+    SelfGradeButton,
+)
+
+
+async def setup(bot: TutorBot) -> None:
+    bot.add_dynamic_items(
+        ChoiceButton, RevealButton, SelfGradeButton, NextQuestionButton, QuizPartButton, CardButton
+    )
+    await bot.add_cog(Quiz(bot))

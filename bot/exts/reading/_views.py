@@ -1,0 +1,156 @@
+"""The reading message: a chunk in an embed, with previous / next / section / done controls."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+from bot.services.reading import Finished, Page
+from bot.ui.embeds import BRAND_COLOUR
+from bot.ui.items import OwnedItem, services_of
+
+ACTIONS = {"prev": ("◀ Previous", -1), "next": ("Next ▶", 1)}
+
+
+def page_message(owner: int, page: Page) -> tuple[discord.Embed, discord.ui.View]:
+    embed = discord.Embed(
+        title=f"Part {page.part.number} · {page.part.title}",
+        description=page.chunk.text,
+        colour=BRAND_COLOUR,
+    )
+    footer = page.footer + (" · done ✓" if page.completed else "")
+    embed.set_footer(text=footer)
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReadButton(owner, page.part.number, "prev", disabled=page.at_start))
+    view.add_item(ReadButton(owner, page.part.number, "next", disabled=page.at_end))
+    view.add_item(ReadButton(owner, page.part.number, "done", highlight=page.at_end))
+    view.add_item(SectionSelect(owner, page))
+    return embed, view
+
+
+def finished_message(owner: int, finished: Finished) -> tuple[discord.Embed, discord.ui.View]:
+    from bot.exts.quiz._views import QuizPartButton  # the quiz feature owns its button
+
+    part = finished.part
+    lines = [f"**Part {part.number} · {part.title}** is done. Nice work."]
+    view = discord.ui.View(timeout=None)
+    if finished.questions:
+        lines.append(f"Check yourself with its {finished.questions} Debug This questions.")
+        view.add_item(QuizPartButton(owner, part.number))
+    nxt = finished.next_part
+    if nxt is not None and finished.next_written:
+        lines.append(f"Next in your track: **Part {nxt.number} · {nxt.title}**.")
+        view.add_item(ReadPartButton(owner, nxt.number))
+    elif nxt is not None:
+        lines.append(f"Next in your track: Part {nxt.number} · {nxt.title} (coming soon).")
+    else:
+        lines.append("That was the last part of your track. 🎉 See `/progress`.")
+    embed = discord.Embed(description="\n".join(lines), colour=BRAND_COLOUR)
+    return embed, view
+
+
+class ReadButton(
+    OwnedItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"read:(?P<owner>\d+):(?P<part>\d+):(?P<action>prev|next|done)",
+):
+    def __init__(
+        self, owner: int, part: int, action: str, *, disabled: bool = False, highlight: bool = False
+    ) -> None:
+        if action == "done":
+            label, style = (
+                "Mark done ✓",
+                (discord.ButtonStyle.success if highlight else discord.ButtonStyle.secondary),
+            )
+        else:
+            label, style = ACTIONS[action][0], discord.ButtonStyle.primary
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=style,
+                disabled=disabled,
+                custom_id=f"read:{owner}:{part}:{action}",
+            )
+        )
+        self.owner_id, self.part, self.action = owner, part, action
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> ReadButton:
+        return cls(int(match["owner"]), int(match["part"]), match["action"])
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        reading = services_of(interaction).reading
+        if self.action == "done":
+            finished = await reading.finish(self.owner_id, self.part)
+            embed, view = finished_message(self.owner_id, finished)
+            await interaction.response.edit_message(embed=embed, view=view)
+            return
+        page = await reading.turn(self.owner_id, self.part, ACTIONS[self.action][1])
+        embed, view = page_message(self.owner_id, page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+class SectionSelect(
+    OwnedItem,
+    discord.ui.DynamicItem[discord.ui.Select],
+    template=r"readjump:(?P<owner>\d+):(?P<part>\d+)",
+):
+    def __init__(self, owner: int, page: Page | None = None, part: int | None = None) -> None:
+        number = page.part.number if page is not None else part
+        options = []
+        if page is not None:
+            current = page.chunk.section
+            options = [
+                discord.SelectOption(label=name[:100], value=name[:100], default=name == current)
+                for name, _start in page.sections[:25]
+            ]
+        super().__init__(
+            discord.ui.Select(
+                placeholder="Jump to a section…",
+                options=options or [discord.SelectOption(label="…")],
+                custom_id=f"readjump:{owner}:{number}",
+            )
+        )
+        self.owner_id, self.part = owner, int(number or 0)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str]
+    ) -> SectionSelect:
+        return cls(int(match["owner"]), part=int(match["part"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        section = self.item.values[0]
+        page = await services_of(interaction).reading.jump(self.owner_id, self.part, section)
+        embed, view = page_message(self.owner_id, page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+class ReadPartButton(
+    OwnedItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"readpart:(?P<owner>\d+):(?P<part>\d+)",
+):
+    def __init__(self, owner: int, part: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"Read Part {part}",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"readpart:{owner}:{part}",
+            )
+        )
+        self.owner_id, self.part = owner, part
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> ReadPartButton:
+        return cls(int(match["owner"]), int(match["part"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        page = await services_of(interaction).reading.open(self.owner_id, self.part)
+        embed, view = page_message(self.owner_id, page)
+        await interaction.response.edit_message(embed=embed, view=view)

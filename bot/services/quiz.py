@@ -1,0 +1,145 @@
+"""Debug This questions, interview cards and Quick Reference cards, and the answers to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.errors import UserError
+from bot.services.activity import record_activity
+from bot.services.base import ServiceBase, require_learner
+from bot.services.tracks import track_of
+from content.model import Card, Course, Question
+from storage.models import Answer, ReadingProgress
+
+RATINGS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+
+
+@dataclass(frozen=True)
+class Graded:
+    question: Question
+    correct: bool
+    next_id: str | None  # the part's next question, if any
+
+
+class ItemIndex:
+    """Questions and cards by id, for one version of the course."""
+
+    def __init__(self, course: Course) -> None:
+        self.questions: dict[str, Question] = {}
+        self.cards: dict[str, Card] = {}
+        for part in course.parts.values():
+            self.questions.update((q.id, q) for q in part.questions)
+            self.cards.update((c.id, c) for c in part.cards)
+
+
+class QuizService(ServiceBase):
+    _items: tuple[int, ItemIndex] | None = None  # (course generation, its index)
+
+    def _index(self) -> ItemIndex:
+        generation = self.courses.generation
+        if self._items is None or self._items[0] != generation:
+            self._items = (generation, ItemIndex(self.course))
+        return self._items[1]
+
+    def question(self, question_id: str) -> Question:
+        question = self._index().questions.get(question_id)
+        if question is None:
+            raise UserError("That question is no longer in the course. Run `/quiz` again.")
+        return question
+
+    def card(self, card_id: str) -> Card:
+        card = self._index().cards.get(card_id)
+        if card is None:
+            raise UserError("That card is no longer in the course.")
+        return card
+
+    def position(self, question: Question) -> tuple[int, int]:
+        """(1-based index, count) of the question among its part's questions."""
+        siblings = self.part(question.part).questions
+        return siblings.index(question) + 1, len(siblings)
+
+    def questions(self, part: int) -> tuple[Question, ...]:
+        questions = self.part(part).questions
+        if not questions:
+            raise UserError(f"Part {part} has no Debug This questions.")
+        return questions
+
+    def interview_cards(self, part: int) -> tuple[Card, ...]:
+        cards = tuple(c for c in self.part(part).cards if c.kind == "interview")
+        if not cards:
+            raise UserError(f"Part {part} has no interview questions.")
+        return cards
+
+    def quickref(self, part: int) -> Card:
+        card = next((c for c in self.part(part).cards if c.kind == "quickref"), None)
+        if card is None:
+            raise UserError(f"Part {part} has no Quick Reference yet.")
+        return card
+
+    async def default_part(self, discord_id: int) -> int:
+        """The part read most recently; else the first of the track."""
+        async with self.sessions() as session:
+            learner = await require_learner(session, discord_id)
+            recent = await session.scalar(
+                select(ReadingProgress.part)
+                .where(ReadingProgress.learner_id == learner.id)
+                .order_by(ReadingProgress.updated_at.desc())
+                .limit(1)
+            )
+            if recent is not None:
+                return int(recent)
+            track = await track_of(session, learner, self.course)
+            return next(n for n in track.sequence if self.course.parts[n].written)
+
+    async def answer(self, discord_id: int, question_id: str, letter: str) -> Graded:
+        question = self.question(question_id)
+        if question.correct is None or letter not in {c.letter for c in question.choices}:
+            raise UserError("That is not one of this question's choices.")
+        return await self._store(discord_id, question, correct=letter == question.correct)
+
+    async def self_grade(self, discord_id: int, question_id: str, had_it: bool) -> Graded:
+        return await self._store(discord_id, self.question(question_id), correct=had_it)
+
+    async def rate_card(self, discord_id: int, card_id: str, rating: int) -> Card | None:
+        """Store a self-rating (1 Again .. 4 Easy); return the part's next card of that kind."""
+        if rating not in RATINGS:
+            raise UserError("Ratings go from 1 (again) to 4 (easy).")
+        card = self.card(card_id)
+        async with self.sessions.begin() as session:
+            learner = await require_learner(session, discord_id)
+            session.add(
+                Answer(
+                    learner_id=learner.id,
+                    item_id=card.id,
+                    part=card.part,
+                    kind=card.kind,
+                    correct=rating >= 3,
+                    rating=rating,
+                    answered_at=self.clock(),
+                )
+            )
+            await record_activity(session, learner, self.clock())
+        siblings = [c for c in self.part(card.part).cards if c.kind == card.kind]
+        index = siblings.index(card)
+        return siblings[index + 1] if index + 1 < len(siblings) else None
+
+    async def _store(self, discord_id: int, question: Question, *, correct: bool) -> Graded:
+        async with self.sessions.begin() as session:
+            learner = await require_learner(session, discord_id)
+            session.add(
+                Answer(
+                    learner_id=learner.id,
+                    item_id=question.id,
+                    part=question.part,
+                    kind="quiz",
+                    correct=correct,
+                    answered_at=self.clock(),
+                )
+            )
+            await record_activity(session, learner, self.clock())
+        siblings = self.part(question.part).questions
+        index = siblings.index(question)
+        next_id = siblings[index + 1].id if index + 1 < len(siblings) else None
+        return Graded(question=question, correct=correct, next_id=next_id)

@@ -1,0 +1,46 @@
+"""Telling a learner that something failed: their mistake in plain words, ours with an id."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserError
+from bot.ui.embeds import ERROR_COLOUR
+
+log = logging.getLogger("bot.bot")
+
+RESTARTING = "The tutor is restarting. Please try again in a minute."
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the learner what went wrong: their mistake in plain words, ours with an id to quote."""
+    original = getattr(error, "original", error)
+    if isinstance(original, UserError):
+        await reply_error(interaction, str(original))
+        return
+    if isinstance(original, app_commands.CheckFailure | app_commands.TransformerError):
+        await reply_error(interaction, str(original) or "You can't use this here.")
+        return
+    error_id = uuid.uuid4().hex[:8]
+    command = interaction.command.qualified_name if interaction.command else "component"
+    log.error("error %s in %s (user %s)", error_id, command, interaction.user.id, exc_info=original)
+    await reply_error(
+        interaction,
+        f"Something went wrong on our side. Nothing you did was lost. "
+        f"If it keeps happening, tell the moderators this error id: `{error_id}`.",
+    )
+
+
+async def reply_error(interaction: discord.Interaction, text: str) -> None:
+    embed = discord.Embed(description=text, colour=ERROR_COLOUR)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell user %s about an error", interaction.user.id, exc_info=True)

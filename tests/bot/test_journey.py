@@ -1,0 +1,217 @@
+"""The learner's journey end to end: every command and button through the loopback Discord."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.app import App, build_bot
+from bot.bot import TutorBot
+from tests.fake_discord import FakeDiscord, FakeUser
+
+
+def custom_ids(message: dict[str, Any] | None) -> list[str]:
+    assert message is not None
+    return [
+        component["custom_id"]
+        for row in message.get("components", [])
+        for component in row.get("components", [])
+        if "custom_id" in component
+    ]
+
+
+def button(message: dict[str, Any] | None, prefix: str) -> str:
+    matches = [cid for cid in custom_ids(message) if cid.startswith(prefix)]
+    assert matches, f"no component {prefix!r} in {custom_ids(message)}"
+    return matches[0]
+
+
+async def enrol(fake: FakeDiscord, track: str = "complete", user: FakeUser | None = None) -> None:
+    started = await fake.slash("start", {"time_zone": "Europe/Berlin"}, user=user)
+    picked = await fake.select(
+        started.message, button(started.message, "track:"), [track], user=user
+    )
+    assert picked.rejections == []
+
+
+async def test_a_newcomer_is_guided_to_start(tutor: TutorBot, fake: FakeDiscord) -> None:
+    for command in ("read", "quiz", "progress", "settings", "track", "interview"):
+        result = await fake.slash(command)
+        await result.wait(lambda r: bool(r.embeds or r.followups))
+        shown = (result.embeds or result.followups[0]["embeds"])[0]["description"]
+        assert "/start" in shown, command
+
+
+async def test_start_picks_a_track_and_running_it_again_keeps_it(
+    tutor: TutorBot, fake: FakeDiscord
+) -> None:
+    started = await fake.slash("start", {"time_zone": "Europe/Berlin", "reminder_hour": 8})
+    assert started.ephemeral
+    embed = started.embeds[0]
+    assert "Welcome" in embed["description"]
+    assert len([f for f in embed["fields"] if " h" in f["name"]]) == 4
+    picked = await fake.select(started.message, f"track:{fake.user.id}", ["security"])
+    assert "Track: Security" in picked.embeds[0]["title"]
+    assert "0, 1, 7, 8, 12" in picked.embeds[0]["description"]
+
+    again = await fake.slash("start")
+    fields = {f["name"]: f["value"] for f in again.embeds[0]["fields"]}
+    assert any(name.startswith("Security") and "yours" in name for name in fields)
+    assert fields["Time zone"] == "Europe/Berlin"
+    assert fields["Reminders"].startswith("08:00 local")
+
+
+async def test_bad_time_zone_and_junk_autocomplete(tutor: TutorBot, fake: FakeDiscord) -> None:
+    result = await fake.slash("start", {"time_zone": "Moon/Tranquility"})
+    assert "not a time zone" in result.embeds[0]["description"]
+    for typed in ("", "zzz\u200b💥" * 20, "berl"):
+        choices = await fake.autocomplete("start", {"time_zone": typed}, "time_zone")
+        assert choices.rejections == []
+        assert len(choices.choices) <= 25
+    berlin = await fake.autocomplete("start", {"time_zone": "berl"}, "time_zone")
+    assert berlin.choices[0]["value"] == "Europe/Berlin"
+    parts = await fake.autocomplete("read", {"part": "build"}, "part")
+    assert [c["value"] for c in parts.choices] == ["3", "6"]
+
+
+async def test_reading_next_previous_jump_and_done(tutor: TutorBot, fake: FakeDiscord) -> None:
+    await enrol(fake, "security")
+    reading = await fake.slash("read")
+    assert reading.ephemeral
+    embed = reading.embeds[0]
+    assert embed["title"] == "Part 0 · How to use this series"
+    assert embed["footer"]["text"].startswith("Part 0 · At a Glance · 1/")
+    assert f"read:{fake.user.id}:0:next" in custom_ids(reading.message)
+
+    nxt = await fake.click(reading.message, f"read:{fake.user.id}:0:next")
+    assert nxt.rejections == []
+    second = nxt.embeds[0]["footer"]["text"]
+    assert "2/" in second.split("·")[-1]
+    back = await fake.click(nxt.message, f"read:{fake.user.id}:0:prev")
+    assert back.embeds[0]["footer"]["text"] == embed["footer"]["text"]
+
+    jumped = await fake.select(back.message, f"readjump:{fake.user.id}:0", ["Debug This"])
+    assert jumped.embeds[0]["footer"]["text"].startswith("Part 0 · Debug This · 1/")
+
+    done = await fake.click(jumped.message, f"read:{fake.user.id}:0:done")
+    text = done.embeds[0]["description"]
+    assert "is done" in text and "Part 1 · Container internals" in text
+    read1 = await fake.click(done.message, f"readpart:{fake.user.id}:1")
+    assert read1.embeds[0]["title"] == "Part 1 · Container internals"
+
+    again = await fake.slash("read", {"part": "0"})
+    assert again.embeds[0]["footer"]["text"].endswith("done ✓")
+    done_again = await fake.click(again.message, f"read:{fake.user.id}:0:done")
+    quiz = await fake.click(done_again.message, f"quizpart:{fake.user.id}:0")
+    assert quiz.embeds[0]["title"].startswith("Debug This")
+
+
+async def test_reading_resumes_where_it_left_off(tutor: TutorBot, fake: FakeDiscord) -> None:
+    await enrol(fake)
+    first = await fake.slash("read", {"part": "2"})
+    await fake.click(first.message, f"read:{fake.user.id}:2:next")
+    resumed = await fake.slash("read")
+    assert resumed.embeds[0]["title"] == "Part 2 · Image anatomy"
+    assert "2/" in resumed.embeds[0]["footer"]["text"].split("·")[-1]
+
+
+async def test_next_button_works_after_a_restart(app: App, fake: FakeDiscord) -> None:
+    async with fake.running(build_bot(app)) as bot:
+        await bot.tree.sync()
+        await enrol(fake)
+        reading = await fake.slash("read")
+    # The bot is gone; a new process (same database) must handle the old message's button.
+    async with fake.running(build_bot(app)):
+        pressed = await fake.click(reading.message, f"read:{fake.user.id}:0:next")
+        assert pressed.rejections == []
+        assert "2/" in pressed.embeds[0]["footer"]["text"].split("·")[-1]
+
+
+async def test_someone_elses_buttons_are_politely_refused(
+    tutor: TutorBot, fake: FakeDiscord
+) -> None:
+    await enrol(fake)
+    reading = await fake.slash("read")
+    stranger = FakeUser(username="stranger")
+    pressed = await fake.click(reading.message, f"read:{fake.user.id}:0:next", user=stranger)
+    assert pressed.ephemeral
+    assert "someone else's lesson" in (pressed.content or "")
+    unchanged = await fake.slash("read")
+    assert unchanged.embeds[0]["footer"]["text"] == reading.embeds[0]["footer"]["text"]
+
+
+async def test_quiz_answers_are_checked_with_the_explanation(
+    tutor: TutorBot, fake: FakeDiscord
+) -> None:
+    await enrol(fake)
+    quiz = await fake.slash("quiz", {"part": "1"})
+    assert quiz.embeds[0]["footer"]["text"].startswith("Part 1 · question 1/")
+    letters = [cid.rsplit(":", 1)[1] for cid in custom_ids(quiz.message) if cid.startswith("quiz:")]
+    assert len(letters) >= 3
+    question = tutor.services.quiz.questions(1)[0]
+    wrong = next(letter for letter in letters if letter != question.correct)
+    graded = await fake.click(quiz.message, button(quiz.message, "quiz:")[:-1] + wrong)
+    text = graded.embeds[0]["description"]
+    assert f"the answer is **{question.correct}**" in text
+    assert question.explanation.split()[0] in text
+    following = await fake.click(graded.message, button(graded.message, "quiznext:"))
+    assert following.embeds[0]["footer"]["text"].startswith("Part 1 · question 2/")
+    report = await tutor.services.progress.report(fake.user.id)
+    part1 = next(p for p in report.parts if p.info.number == 1)
+    assert (part1.answered, part1.correct) == (1, 0)
+
+
+async def test_interview_flash_cards(tutor: TutorBot, fake: FakeDiscord) -> None:
+    await enrol(fake)
+    card = await fake.slash("interview", {"part": "1"})
+    first_question = card.embeds[0]["description"]
+    assert "Model answer" not in first_question
+    shown = await fake.click(card.message, button(card.message, "card:"))
+    assert "Model answer" in shown.embeds[0]["description"]
+    good = button(shown.message, "card:").rsplit(":", 1)[0] + ":3"
+    rated = await fake.click(shown.message, good)
+    assert "Model answer" not in rated.embeds[0]["description"]
+    assert rated.embeds[0]["description"] != first_question
+
+
+async def test_quickref_and_unknown_parts(tutor: TutorBot, fake: FakeDiscord) -> None:
+    ref = await fake.slash("quickref", {"part": "4"})
+    assert ref.rejections == []
+    assert ref.embeds[0]["title"].startswith("Quick Reference · Part 4")
+    missing = await fake.slash("quickref", {"part": "99"})
+    assert "no part '99'" in missing.embeds[0]["description"]
+    soon = await fake.slash("quickref", {"part": "20"})
+    assert "coming soon" in soon.embeds[0]["description"]
+
+
+async def test_progress_shows_numbers_and_a_picture(tutor: TutorBot, fake: FakeDiscord) -> None:
+    await enrol(fake, "performance")
+    reading = await fake.slash("read")
+    await fake.click(reading.message, f"read:{fake.user.id}:0:done")
+    result = await fake.slash("progress")
+    await result.wait(lambda r: bool(r.followups or r.embeds))
+    message = result.message if result.embeds else result.followups[0]
+    embed = message["embeds"][0]
+    assert "**1/6** parts" in embed["description"]
+    assert embed["image"]["url"].endswith("progress.png")
+    (attachment,) = message["attachments"]
+    assert attachment["filename"] == "progress.png"
+
+
+async def test_settings_and_track_changes(tutor: TutorBot, fake: FakeDiscord) -> None:
+    await enrol(fake)
+    bad = await fake.slash("settings", {"quiet_hours": "late"})
+    assert "22-7" in bad.embeds[0]["description"]
+    good = await fake.slash("settings", {"quiet_hours": "22-7", "pause_until": "off"})
+    fields = {f["name"]: f["value"] for f in good.embeds[0]["fields"]}
+    assert "quiet 22:00–07:00" in fields["Reminders"]
+    changed = await fake.slash("track", {"track": "production"})
+    assert changed.embeds[0]["title"] == "Track: Production operations"
+    unknown = await fake.slash("track", {"track": "fastest"})
+    assert "There is no track" in unknown.embeds[0]["description"]
+
+
+async def test_in_dms_lessons_are_plain_messages(tutor: TutorBot, fake: FakeDiscord) -> None:
+    await enrol(fake)
+    reading = await fake.slash("read", dm=True)
+    assert not reading.ephemeral
+    assert reading.embeds[0]["title"].startswith("Part 0")

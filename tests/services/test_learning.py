@@ -1,0 +1,155 @@
+"""The learner's journey on the services layer, on a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.errors import UserError
+from bot.services import Services
+from bot.services.errors import NotStarted, UnknownPart, UnknownTrack
+from bot.services.learners import KEEP
+from tests.services.conftest import Clock
+
+ME = 4242
+
+
+async def test_nothing_works_before_start_and_says_so(services: Services) -> None:
+    with pytest.raises(NotStarted, match="/start"):
+        await services.reading.open(ME)
+    assert await services.learners.profile(ME) is None
+
+
+async def test_start_then_start_again_keeps_choices(services: Services) -> None:
+    first = await services.learners.start(ME, track="security", time_zone="europe/berlin")
+    assert first.track is not None and first.track.slug == "security"
+    assert first.time_zone == "Europe/Berlin"
+    again = await services.learners.start(ME, reminder_hour=7)
+    assert again.track == first.track and again.time_zone == "Europe/Berlin"
+    assert again.reminder_hour == 7
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "Europe/" + "x" * 100, "../etc"])
+async def test_unknown_time_zones_are_refused_clearly(services: Services, zone: str) -> None:
+    with pytest.raises(UserError, match="time zone"):
+        await services.learners.start(ME, time_zone=zone)
+
+
+async def test_unknown_track_lists_the_real_ones(services: Services) -> None:
+    with pytest.raises(UnknownTrack, match="performance, security, production, complete"):
+        await services.learners.start(ME, track="fastest")
+
+
+async def test_changing_track_keeps_reading(services: Services) -> None:
+    await services.learners.start(ME, track="performance")
+    await services.reading.open(ME, 1)
+    page = await services.reading.turn(ME, 1, 3)
+    profile = await services.learners.set_track(ME, "Security")
+    assert profile.track is not None and profile.track.slug == "security"
+    again = await services.reading.open(ME, 1)
+    assert again.position == page.position == 3
+    report = await services.progress.report(ME)
+    assert [p.info.number for p in report.parts] == [0, 1, 7, 8, 12]
+
+
+async def test_reading_resumes_and_stops_at_both_ends(services: Services) -> None:
+    await services.learners.start(ME, track="complete")
+    page = await services.reading.open(ME)
+    assert page.part.number == 0 and page.position == 0 and page.at_start
+    back = await services.reading.turn(ME, 0, -1)
+    assert back.position == 0
+    end = await services.reading.turn(ME, 0, 10_000)
+    assert end.at_end and end.position == end.total - 1
+    resumed = await services.reading.open(ME)
+    assert resumed.position == end.position
+
+
+async def test_jump_to_a_section(services: Services) -> None:
+    await services.learners.start(ME, track="complete")
+    page = await services.reading.jump(ME, 1, "Deep Dive")
+    assert page.chunk.section == "Deep Dive"
+    assert dict(page.sections)["Deep Dive"] == page.position
+    with pytest.raises(UserError, match="no section"):
+        await services.reading.jump(ME, 1, "Nope")
+
+
+async def test_unknown_and_unwritten_parts(services: Services) -> None:
+    await services.learners.start(ME, track="complete")
+    with pytest.raises(UnknownPart, match="parts 0 to 20"):
+        await services.reading.open(ME, 42)
+    with pytest.raises(UserError, match="coming soon"):
+        await services.reading.open(ME, 20)
+
+
+async def test_finishing_suggests_quiz_and_next_part(services: Services) -> None:
+    await services.learners.start(ME, track="security")
+    await services.reading.open(ME, 1)
+    finished = await services.reading.finish(ME, 1)
+    assert finished.questions >= 3
+    assert finished.next_part is not None and finished.next_part.number == 7
+    report = await services.progress.report(ME)
+    assert report.parts_done == 1
+    assert report.next_up is not None and report.next_up.number == 0
+
+
+async def test_quiz_answers_are_stored_and_graded(services: Services, clock: Clock) -> None:
+    await services.learners.start(ME, track="complete")
+    await services.reading.open(ME, 1)
+    assert await services.quiz.default_part(ME) == 1
+    first, second = services.quiz.questions(1)[:2]
+    assert first.correct is not None
+    wrong = next(c.letter for c in first.choices if c.letter != first.correct)
+    right = await services.quiz.answer(ME, first.id, first.correct)
+    assert right.correct and right.next_id == second.id
+    assert not (await services.quiz.answer(ME, first.id, wrong)).correct
+    with pytest.raises(UserError, match="not one of"):
+        await services.quiz.answer(ME, first.id, "Z")
+    report = await services.progress.report(ME)
+    part1 = next(p for p in report.parts if p.info.number == 1)
+    assert (part1.answered, part1.correct) == (2, 1)
+    assert report.quiz_accuracy == 0.5
+
+
+async def test_interview_cards_and_ratings(services: Services) -> None:
+    await services.learners.start(ME)
+    cards = services.quiz.interview_cards(1)
+    following = await services.quiz.rate_card(ME, cards[0].id, 3)
+    assert following == cards[1]
+    assert await services.quiz.rate_card(ME, cards[-1].id, 1) is None
+    with pytest.raises(UserError):
+        await services.quiz.rate_card(ME, cards[0].id, 9)
+    assert services.quiz.quickref(1).kind == "quickref"
+
+
+async def test_streak_counts_days_in_the_learners_zone(services: Services, clock: Clock) -> None:
+    # 23:30 in Tokyo on 2 March is 14:30 UTC; the next event, 01:00 UTC on 3 March, is 10:00
+    # in Tokyo on 3 March: two different local days although UTC also changed days once.
+    await services.learners.start(ME, track="complete", time_zone="Asia/Tokyo")
+    clock.now = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+    await services.reading.open(ME)
+    clock.now = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
+    await services.reading.turn(ME, 0, 1)
+    report = await services.progress.report(ME)
+    assert report.today == date(2026, 3, 3)
+    assert set(report.activity) == {date(2026, 3, 2), date(2026, 3, 3)}
+    assert (report.current_streak, report.best_streak) == (2, 2)
+
+
+async def test_settings_quiet_hours_and_pause(services: Services, clock: Clock) -> None:
+    await services.learners.start(ME, time_zone="America/New_York")
+    profile = await services.learners.update_settings(
+        ME, quiet_hours=(22, 7), pause_until=date(2026, 3, 10), delivery="server"
+    )
+    assert profile.quiet_hours == (22, 7)
+    assert profile.delivery == "server"
+    # Reminders resume at midnight New York time: UTC-4, as DST began on 8 March 2026.
+    assert profile.paused_until == datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+    assert profile.paused_until.tzinfo is UTC
+    cleared = await services.learners.update_settings(ME, quiet_hours=None, pause_until=None)
+    assert cleared.quiet_hours is None and cleared.paused_until is None
+    assert cleared.delivery == "server"
+    with pytest.raises(UserError, match="after today"):
+        await services.learners.update_settings(ME, pause_until=date(2026, 3, 1))
+    with pytest.raises(UserError, match="0 to 23"):
+        await services.learners.update_settings(ME, reminder_hour=24, time_zone=KEEP)
