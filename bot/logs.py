@@ -31,4 +31,7 @@ def setup_logging(level: str, secrets: list[str] | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # discord.py's gateway chatter is useful only when debugging the bot itself.
-    logging.getLogger("discord").setLevel(max(logging.getLevelName(level), logging.INFO))
+    quiet = max(logging.getLevelName(level), logging.INFO)
+    logging.getLogger("discord").setLevel(quiet)
+    # Migrations log every step at INFO; the bot says itself when it creates a schema.
+    logging.getLogger("alembic").setLevel(max(logging.getLevelName(level), logging.WARNING))

@@ -317,7 +317,7 @@ def _card_alpha() -> Image.Image:
     ImageDraw.Draw(big).rounded_rectangle(
         (0, 0, _W * scale - 1, _H * scale - 1), radius=_RADIUS * scale, fill=255
     )
-    return big.resize(CARD_SIZE, Image.Resampling.LANCZOS)
+    return big.resize(CARD_SIZE, Image.Resampling.BOX)
 
 
 def _draw_header(card: Image.Image, draw: ImageDraw.ImageDraw, data: ProgressCardData) -> None:

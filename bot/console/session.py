@@ -1,0 +1,305 @@
+"""One console learner's session: commands in, text out, state between commands."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot import __version__
+from bot.errors import UserError
+from bot.services import Services
+from bot.services.learners import KEEP
+from bot.services.progress import progress_bar
+from bot.services.quiz import RATINGS, Graded
+from bot.services.reading import Page
+from content.model import Card, Question
+
+CONSOLE_LEARNER = 0  # Discord ids are never 0, so the console learner cannot collide
+
+Handler = Callable[["ConsoleSession", list[str]], Awaitable[str]]
+
+
+@dataclass
+class _Command:
+    handler: Handler
+    usage: str
+    help: str
+
+
+COMMANDS: dict[str, _Command] = {}
+
+
+def command(name: str, usage: str, help_: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        COMMANDS[name] = _Command(handler, usage, help_)
+        return handler
+
+    return register
+
+
+class ConsoleSession:
+    def __init__(self, services: Services, learner: int = CONSOLE_LEARNER) -> None:
+        self.services = services
+        self.learner = learner
+        self.part: int | None = None  # the article being read
+        self.question: Question | None = None
+        self.card: Card | None = None
+
+    async def handle(self, line: str) -> str:
+        words = line.split()
+        name, args = words[0].lower(), words[1:]
+        if name == "help":
+            return help_text()
+        entry = COMMANDS.get(name)
+        if entry is None:
+            return f"Unknown command {name!r}. Type 'help' for the list."
+        try:
+            return await entry.handler(self, args)
+        except UserError as exc:
+            return f"! {str(exc).replace('`/', '`')}"
+
+    def show_page(self, page: Page) -> str:
+        self.part = page.part.number
+        done = " · done" if page.completed else ""
+        header = f"── Part {page.part.number} · {page.part.title} ──"
+        return f"{header}\n{page.chunk.text}\n── {page.footer}{done} ──"
+
+    def show_question(self, question: Question) -> str:
+        self.question = question
+        index, total = self.services.quiz.position(question)
+        how = "answer A-E" if question.choices else "show, then had / missed"
+        return (
+            f"── Debug This · Part {question.part} · {index}/{total}: {question.title} ──\n"
+            f"{question.body}\n── {how} ──"
+        )
+
+    def after_answer(self, graded: Graded, verdict: str) -> str:
+        text = f"{verdict}\n\n{graded.question.solution}"
+        if graded.next_id is None:
+            self.question = None
+            return text + f"\n\nThat was the last question of Part {graded.question.part}."
+        return text + "\n\n" + self.show_question(self.services.quiz.question(graded.next_id))
+
+    def show_card(self, card: Card) -> str:
+        self.card = card
+        return f"── Interview · Part {card.part} ──\n{card.front}\n── show, then rate 1-4 ──"
+
+
+def help_text() -> str:
+    width = max(len(c.usage) for c in COMMANDS.values())
+    lines = [f"  {c.usage:<{width}}  {c.help}" for c in COMMANDS.values()]
+    lines += [f"  {'help':<{width}}  this list", f"  {'quit':<{width}}  leave (or Ctrl-D)"]
+    return "Commands:\n" + "\n".join(lines)
+
+
+def _int(text: str, what: str) -> int:
+    if not text.strip().isdecimal():
+        raise UserError(f"{what} must be a number, not {text[:20]!r}.")
+    return int(text)
+
+
+@command("about", "about", "what this tutor teaches")
+async def _about(s: ConsoleSession, _args: list[str]) -> str:
+    course = s.services.learners.course
+    return (
+        f"{course.title}: {len(course.parts)} parts, {len(course.tracks)} tracks. "
+        f"tutorbot {__version__}"
+    )
+
+
+@command("parts", "parts", "list the course's parts")
+async def _parts(s: ConsoleSession, _args: list[str]) -> str:
+    return "\n".join(
+        f"{p.info.number:>2}  {p.info.title}  ({p.info.block}, {p.info.minutes} min)"
+        + ("" if p.written else "  [coming soon]")
+        for p in s.services.learners.course.parts.values()
+    )
+
+
+@command("start", "start [TRACK] [ZONE]", "begin, or change track and time zone")
+async def _start(s: ConsoleSession, args: list[str]) -> str:
+    track = args[0] if args else None
+    zone = args[1] if len(args) > 1 else None
+    profile = await s.services.learners.start(s.learner, track=track, time_zone=zone)
+    tracks = "\n".join(
+        f"  {t.slug:<12} {t.name} · {t.hours:g} h · parts {', '.join(map(str, t.sequence))}"
+        + ("  ← yours" if t == profile.track else "")
+        for t in s.services.learners.course.tracks
+    )
+    hint = "" if profile.track else "\nPick one with: start TRACK"
+    return f"Time zone {profile.time_zone}. Tracks:\n{tracks}{hint}"
+
+
+@command("track", "track [TRACK]", "show or change your track")
+async def _track(s: ConsoleSession, args: list[str]) -> str:
+    if args:
+        profile = await s.services.learners.set_track(s.learner, " ".join(args))
+    else:
+        found = await s.services.learners.profile(s.learner)
+        if found is None:
+            return "! You haven't started yet. Run: start TRACK"
+        profile = found
+    track = profile.track
+    if track is None:
+        return "No track yet. Run: track TRACK"
+    return f"Track: {track.name} ({track.hours:g} h), parts {', '.join(map(str, track.sequence))}"
+
+
+@command("read", "read [PART]", "read where you left off, or a part")
+async def _read(s: ConsoleSession, args: list[str]) -> str:
+    number = s.services.reading.find_part(" ".join(args)) if args else None
+    return s.show_page(await s.services.reading.open(s.learner, number))
+
+
+async def _turn(s: ConsoleSession, step: int) -> str:
+    if s.part is None:
+        return await _read(s, [])
+    return s.show_page(await s.services.reading.turn(s.learner, s.part, step))
+
+
+@command("next", "next", "the next chunk")
+async def _next(s: ConsoleSession, _args: list[str]) -> str:
+    return await _turn(s, 1)
+
+
+@command("prev", "prev", "the previous chunk")
+async def _prev(s: ConsoleSession, _args: list[str]) -> str:
+    return await _turn(s, -1)
+
+
+@command("jump", "jump SECTION", "jump to a section, e.g. jump Deep Dive")
+async def _jump(s: ConsoleSession, args: list[str]) -> str:
+    if s.part is None or not args:
+        return "! Read a part first, then: jump SECTION"
+    return s.show_page(await s.services.reading.jump(s.learner, s.part, " ".join(args)))
+
+
+@command("done", "done", "mark the part you are reading as done")
+async def _done(s: ConsoleSession, _args: list[str]) -> str:
+    if s.part is None:
+        return "! Read a part first."
+    finished = await s.services.reading.finish(s.learner, s.part)
+    lines = [f"Part {finished.part.number} · {finished.part.title} is done."]
+    if finished.questions:
+        lines.append(f"Try its {finished.questions} Debug This questions: quiz {s.part}")
+    if finished.next_part is not None:
+        soon = "" if finished.next_written else " (coming soon)"
+        lines.append(
+            f"Next in your track: Part {finished.next_part.number} · "
+            f"{finished.next_part.title}{soon}: read {finished.next_part.number}"
+        )
+    return "\n".join(lines)
+
+
+@command("quiz", "quiz [PART]", "Debug This questions of a part")
+async def _quiz(s: ConsoleSession, args: list[str]) -> str:
+    quiz = s.services.quiz
+    number = quiz.find_part(" ".join(args)) if args else await quiz.default_part(s.learner)
+    return s.show_question(quiz.questions(number)[0])
+
+
+@command("answer", "answer LETTER", "answer the current question")
+async def _answer(s: ConsoleSession, args: list[str]) -> str:
+    if s.question is None or not args:
+        return "! Start a quiz first, then: answer B"
+    letter = args[0].upper()
+    graded = await s.services.quiz.answer(s.learner, s.question.id, letter)
+    verdict = (
+        f"Right: {letter}."
+        if graded.correct
+        else f"Not quite: you chose {letter}, the answer is {graded.question.correct}."
+    )
+    return s.after_answer(graded, verdict)
+
+
+@command("show", "show", "reveal the answer (self-graded questions, interview cards)")
+async def _show(s: ConsoleSession, _args: list[str]) -> str:
+    if s.card is not None:
+        return f"{s.card.back}\n── rate 1-4: {', '.join(f'{k} {v}' for k, v in RATINGS.items())} ──"
+    if s.question is not None:
+        return f"{s.question.solution}\n── had / missed ──"
+    return "! Nothing to show: start a quiz or an interview first."
+
+
+async def _self_grade(s: ConsoleSession, had: bool) -> str:
+    if s.question is None:
+        return "! Start a quiz first."
+    graded = await s.services.quiz.self_grade(s.learner, s.question.id, had)
+    return s.after_answer(graded, "Noted: you had it." if had else "Noted: it will come back.")
+
+
+@command("had", "had", "you found it (self-graded)")
+async def _had(s: ConsoleSession, _args: list[str]) -> str:
+    return await _self_grade(s, True)
+
+
+@command("missed", "missed", "you missed it (self-graded)")
+async def _missed(s: ConsoleSession, _args: list[str]) -> str:
+    return await _self_grade(s, False)
+
+
+@command("interview", "interview [PART]", "interview questions as flash cards")
+async def _interview(s: ConsoleSession, args: list[str]) -> str:
+    quiz = s.services.quiz
+    number = quiz.find_part(" ".join(args)) if args else await quiz.default_part(s.learner)
+    return s.show_card(quiz.interview_cards(number)[0])
+
+
+@command("rate", "rate 1-4", "rate the current card: 1 again, 2 hard, 3 good, 4 easy")
+async def _rate(s: ConsoleSession, args: list[str]) -> str:
+    if s.card is None or not args:
+        return "! Start an interview first, then: rate 3"
+    following = await s.services.quiz.rate_card(s.learner, s.card.id, _int(args[0], "A rating"))
+    if following is None:
+        s.card = None
+        return "Rated. That was the last card of this part."
+    return "Rated.\n" + s.show_card(following)
+
+
+@command("quickref", "quickref PART", "a part's Quick Reference card")
+async def _quickref(s: ConsoleSession, args: list[str]) -> str:
+    if not args:
+        return "! Which part? quickref 3"
+    card = s.services.quiz.quickref(s.services.quiz.find_part(" ".join(args)))
+    return f"── {card.front} ──\n{card.back}"
+
+
+@command("progress", "progress", "your progress, streak and what's next")
+async def _progress(s: ConsoleSession, _args: list[str]) -> str:
+    report = await s.services.progress.report(s.learner)
+    done, total = report.parts_done, len(report.parts)
+    lines = [
+        f"Track: {report.track.name}",
+        f"[{progress_bar(done, total)}] {done}/{total} parts",
+        f"Read ~{report.hours_read:g} h of ~{report.track.hours:g} h",
+        f"Streak: {report.current_streak} days (best {report.best_streak})",
+    ]
+    lines += [
+        f"Part {p.info.number} quiz: {p.correct}/{p.answered}" for p in report.parts if p.answered
+    ]
+    nxt = report.next_up
+    lines.append(f"Next: Part {nxt.number} · {nxt.title}" if nxt else "Track complete!")
+    return "\n".join(lines)
+
+
+@command("settings", "settings [zone Z|hour H|quiet 22-7|off]", "show or change settings")
+async def _settings(s: ConsoleSession, args: list[str]) -> str:
+    learners = s.services.learners
+    if len(args) >= 2:
+        key, value = args[0].lower(), " ".join(args[1:])
+        if key == "zone":
+            await learners.update_settings(s.learner, time_zone=value)
+        elif key == "hour":
+            await learners.update_settings(s.learner, reminder_hour=_int(value, "The hour"))
+        elif key == "quiet":
+            start, _, end = value.partition("-")
+            hours = None if value == "off" else (_int(start, "An hour"), _int(end, "An hour"))
+            await learners.update_settings(s.learner, quiet_hours=hours)
+        else:
+            return "! Settings: zone, hour, quiet."
+    profile = await learners.update_settings(s.learner, time_zone=KEEP)
+    quiet = "-".join(map(str, profile.quiet_hours)) if profile.quiet_hours else "none"
+    return (
+        f"Time zone {profile.time_zone}; reminders at {profile.reminder_hour:02d}:00 by "
+        f"{profile.delivery}; quiet hours {quiet}"
+    )

@@ -1,0 +1,66 @@
+"""The console journey: commands on stdin, a transcript on stdout, the real services and DB."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from bot.config import load_settings
+from bot.console import run_console
+
+
+async def transcript(database_url: str, tmp_path: Path, *commands: str) -> str:
+    settings = load_settings(database_url=database_url, data_dir=tmp_path / "data")
+    out = io.StringIO()
+    status = await run_console(settings, io.StringIO("\n".join(commands) + "\n"), out)
+    assert status == 0
+    return out.getvalue()
+
+
+async def test_the_whole_journey(database_url: str, tmp_path: Path) -> None:
+    text = await transcript(
+        database_url,
+        tmp_path,
+        "read",
+        "start security Europe/Berlin",
+        "read",
+        "next",
+        "prev",
+        "jump Common Mistakes",
+        "done",
+        "quiz 1",
+        "answer Z",
+        "answer A",
+        "interview 1",
+        "show",
+        "rate 3",
+        "quickref 1",
+        "settings quiet 22-7",
+        "progress",
+        "track nonsense",
+        "frobnicate",
+    )
+    assert "You haven't started the course yet. Run `start`" in text
+    assert "security     Security · 6 h · parts 0, 1, 7, 8, 12  ← yours" in text
+    assert "── Part 0 · At a Glance · 1/1 · 1/" in text
+    assert "── Part 0 · What You'll Learn · 1/1 · 2/" in text
+    assert "── Part 0 · Common Mistakes · 1/" in text
+    assert "Next in your track: Part 1 · Container internals" in text
+    assert "── Debug This · Part 1 · 1/" in text
+    assert "That is not one of this question's choices." in text
+    assert "Right: A." in text or "the answer is" in text
+    assert "── Interview · Part 1 ──" in text
+    assert "Rated." in text
+    assert "Quick Reference · Part 1" in text
+    assert "quiet hours 22-7" in text
+    assert "1/5 parts" in text
+    assert "There is no track 'nonsense'" in text
+    assert "Unknown command 'frobnicate'" in text
+
+
+async def test_progress_persists_between_runs(database_url: str, tmp_path: Path) -> None:
+    await transcript(database_url, tmp_path, "start complete", "read 3", "next", "next")
+    text = await transcript(database_url, tmp_path, "read")
+    assert "── Part 3 · " in text
+    assert re.search(r"· 3/\d+ in this part", text), text[-300:]
