@@ -101,7 +101,8 @@ def test_console_is_scriptable(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "21 parts, 4 tracks" in lines[0]
+    assert lines[0] == "tutor> about"
+    assert "21 parts, 4 tracks" in lines[1]
     assert any("How to use this series" in line for line in lines)
     assert "Unknown command 'frobnicate'" in result.stdout
     assert (tmp_path / "tutor.db").is_file()
