@@ -6,17 +6,20 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     SmallInteger,
     String,
+    Text,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -149,6 +152,7 @@ class Answer(Base):
     item_id: Mapped[str] = mapped_column(String(64))
     part: Mapped[int] = mapped_column(SmallInteger)
     kind: Mapped[str] = mapped_column(String(16))  # quiz | interview | quickref
+    source: Mapped[str] = mapped_column(String(8), default="learn", server_default="learn")
     correct: Mapped[bool | None] = mapped_column(Boolean)
     rating: Mapped[int | None] = mapped_column(SmallInteger)  # FSRS: 1 again .. 4 easy
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -164,3 +168,63 @@ class ActivityDay(Base):
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)  # local date of the learner
     events: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ReviewCard(Base):
+    """A question or card a learner has met, with its FSRS scheduling state (all times UTC)."""
+
+    __tablename__ = "review_cards"
+    __table_args__ = (Index("ix_review_cards_learner_due", "learner_id", "due"),)
+
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    part: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # quiz | interview | quickref
+    state: Mapped[int] = mapped_column(SmallInteger)  # fsrs.State
+    step: Mapped[int | None] = mapped_column(SmallInteger)
+    stability: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    due: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_review: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lapses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class OutboxMessage(Base):
+    """Something the bot will send later. The dispatcher claims due rows under a lease, sends
+    with the row's nonce (so a retry after a crash is not a second message) and marks them."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "due_at"),
+        CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name="status_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # digest | reminder | drill | ...
+    learner_id: Mapped[int | None] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    nonce: Mapped[str] = mapped_column(String(25))  # Discord accepts at most 25 characters
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class GuildSettings(Base):
+    """What a server's moderators chose: where reminders go when a learner's DMs are closed."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    reminder_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    channel_broken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
