@@ -89,18 +89,18 @@ def fence_block(code: str, info: str = "") -> str:
     return f"{fence}{info}\n{code}\n{fence}"
 
 
-def parse_blocks(text: str) -> list[Token]:
-    """Block-level tokens of `text`; inline content is left unparsed, nothing here needs it."""
-    return _block_parser.parse(text)
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def chunk_markdown(
     text: str, *, target: int = DEFAULT_TARGET, limit: int = EMBED_LIMIT
 ) -> list[str]:
     """Split standalone Markdown into chunks of at most `limit`, aiming at `target`."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = normalize_newlines(text)
     lines = text.split("\n")
-    return chunk_tokens(lines, parse_blocks(text), 0, len(lines), target=target, limit=limit)
+    tokens = _block_parser.parse(text)
+    return chunk_tokens(lines, tokens, 0, len(lines), target=target, limit=limit)
 
 
 def chunk_tokens(
@@ -121,8 +121,11 @@ def chunk_tokens(
     chunks: list[str] = []
     for first, stop in _pack(atoms, target, limit):
         text = _trim(_join(atoms, first, stop))
-        if text:  # a chunk of blank lines and zero-width characters shows nothing: drop it
-            chunks.extend(_hard_split(text, limit) if measure(text) > limit else [text])
+        if not text:  # blank lines and zero-width characters show nothing: no chunk
+            continue
+        # Over the limit only when a fence's own lines are absurd (a 3000-character info
+        # string): the limit still holds, the fence does not.
+        chunks.extend(_hard_split(text, limit) if measure(text) > limit else [text])
     return chunks
 
 
@@ -138,6 +141,7 @@ def render(lines: Sequence[str], tokens: Sequence[Token], start: int, end: int) 
 class _Fence:
     reopen: str  # starts a chunk that begins inside the block
     close: str  # ends a chunk that stops inside it
+    indent: str  # the container prefix of its lines (quote markers, list indentation)
     overhead: int  # room the fence lines may take in one chunk
 
 
@@ -150,8 +154,9 @@ class _Atom:
     joiner: str = "\n"  # what goes between the previous atom and this one
 
 
-def _fence(opening: str, reopen: str, close: str) -> _Fence:
-    return _Fence(reopen, close, max(measure(opening), measure(reopen)) + measure(close) + 2)
+def _fence(opening: str, reopen: str, close: str, indent: str = "") -> _Fence:
+    overhead = max(measure(opening), measure(reopen)) + measure(close) + 2
+    return _Fence(reopen, close, indent, overhead)
 
 
 def _continuation(prefix: str) -> str:
@@ -284,7 +289,7 @@ class _AtomBuilder:
         while not closed and body and is_blank(body[-1]):
             body.pop()
         close = self.lines[stop - 1] if closed else f"{cont}{token.markup}"
-        fence = _fence(opening, f"{cont}{token.markup}{token.info}", close)
+        fence = _fence(opening, f"{cont}{token.markup}{token.info}", close, cont)
         self._fenced(opening, body, fence, score)
 
     def _code_block(self, first: int, stop: int, score: int) -> None:
@@ -305,7 +310,7 @@ class _AtomBuilder:
         reopen = "\n".join([f"{cont}{marker}", *rows[: len(header)]])
         if measure(reopen) > 256:  # a huge header is not worth repeating in every chunk
             reopen = f"{cont}{marker}"
-        fence = _fence(f"{prefix}{marker}", reopen, f"{cont}{marker}")
+        fence = _fence(f"{prefix}{marker}", reopen, f"{cont}{marker}", cont)
         self._add(f"{prefix}{marker}", score, fence, _OPEN)
         for index, row in enumerate(rows):  # the header stays with the first row
             self._add(row, NEVER if index <= len(header) else MID_BLOCK, fence)
@@ -392,25 +397,28 @@ def _table_line(row: Sequence[str], widths: Sequence[int], aligns: Sequence[str]
 
 
 def _split_long(atoms: list[_Atom], target: int, limit: int) -> list[_Atom]:
-    """Cut lines that cannot fit: prose at spaces (to `target`), anything at `limit`.
+    """Cut lines that cannot fit: prose after spaces (to `target`), code where it must.
 
-    The cut leaves room (an eighth of the limit) for a heading to stay with what follows it.
+    A code line is cut only when longer than the limit allows, into lines of its own that keep
+    the container prefix. Cuts leave room (an eighth of the limit) for a heading to stay with
+    what follows it.
     """
     room = limit - limit // 8
     out: list[_Atom] = []
     for atom in atoms:
         size = measure(atom.text)
-        cap = max(16, room - atom.fence.overhead) if atom.fence else room
-        if atom.role != _BODY or size <= target or (atom.fence and size <= cap):
+        fence = atom.fence
+        cap = max(16, room - fence.overhead) if fence else room
+        if atom.role != _BODY or size <= target or (fence and size <= cap):
             out.append(atom)
-            continue
-        pieces = (
-            _hard_split(atom.text, min(target, cap))
-            if atom.fence
-            else _wrap(atom.text, target, cap)
-        )
-        out.append(_Atom(pieces[0], atom.score, atom.fence, atom.role, atom.joiner))
-        out.extend(_Atom(piece, MID_LINE, atom.fence, _BODY, "") for piece in pieces[1:])
+        elif fence:
+            pieces = _hard_split(atom.text, max(1, min(target, cap) - measure(fence.indent)))
+            out.append(_Atom(pieces[0], atom.score, fence, _BODY, atom.joiner))
+            out.extend(_Atom(fence.indent + piece, MID_LINE, fence) for piece in pieces[1:])
+        else:
+            pieces = _wrap(atom.text, target, cap)
+            out.append(_Atom(pieces[0], atom.score, None, _BODY, atom.joiner))
+            out.extend(_Atom(piece, MID_LINE, None, _BODY, "") for piece in pieces[1:])
     return out
 
 

@@ -176,9 +176,6 @@ class Part:
     def review_offsets(self) -> tuple[int, ...]:
         return tuple(step.day for step in self.review)
 
-    def section(self, name: str) -> Section | None:
-        return next((s for s in self.sections if s.name == name), None)
-
 
 @dataclass(frozen=True)
 class Track:

@@ -21,7 +21,13 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from content.chunker import DEFAULT_TARGET, chunk_tokens, fence_is_closed, render
+from content.chunker import (
+    DEFAULT_TARGET,
+    chunk_tokens,
+    fence_is_closed,
+    normalize_newlines,
+    render,
+)
 from content.model import (
     SECTION_NAMES,
     Card,
@@ -65,15 +71,6 @@ _TOML_LINE = re.compile(r"at line (\d+)")
 _TOML_TABLE = re.compile(r"\s*\[\[?\s*([A-Za-z_]+)\s*\]\]?")
 FRONT_MATTER_KEYS = ("part", "slug", "title")
 T = TypeVar("T")
-
-
-def normalize_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def id_pattern(part: int) -> re.Pattern[str]:
-    """Ids are lowercase words and digits after the part's prefix: p05-dbg-cache-order."""
-    return re.compile(rf"p{part:02d}-[a-z0-9-]+")
 
 
 class Problems:
@@ -286,13 +283,14 @@ def _parse_study_plan(table: Any, where: _TomlLines, report: Problems) -> StudyP
         return None
     steps: list[StudyStep] = []
     for step in table.get("steps", []):
+        step = step if isinstance(step, dict) else {}
         days, parts = _int_list(step.get("days")), _int_list(step.get("parts"))
         if days is None or parts is None:
             report.error(line, "each study plan step needs 'days' and 'parts' as lists of numbers")
             continue
         steps.append(StudyStep(days, parts, str(step.get("note", ""))))
-    pace = table.get("weekly_pace", {})
-    low, high = pace.get("min"), pace.get("max")
+    pace = table.get("weekly_pace")
+    low, high = (pace.get("min"), pace.get("max")) if isinstance(pace, dict) else (None, None)
     if not (isinstance(low, int) and isinstance(high, int) and 0 < low <= high):
         report.error(line, "study_plan.weekly_pace needs whole numbers 0 < min <= max")
         return None
@@ -549,7 +547,7 @@ class _Article:
 
     def _check_id(self, ident: str, line: int) -> str:
         number = self.info.number
-        if not id_pattern(number).fullmatch(ident):
+        if not re.fullmatch(rf"p{number:02d}-[a-z0-9-]+", ident):
             self.report.error(
                 line, f"id '{ident}' must be p{number:02d}- then lowercase letters, digits, dashes"
             )
@@ -639,7 +637,8 @@ class _Article:
         """How many blocks the container opened at token `index` holds directly."""
         level = self.tokens[index].level + 1
         count = 0
-        for token in self.tokens[index + 1 :]:
+        for position in range(index + 1, len(self.tokens)):
+            token = self.tokens[position]
             if token.level < level:
                 break
             count += token.level == level and token.nesting != -1

@@ -37,12 +37,12 @@ _UTF8_WHOLE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _CODE_PAGES = (
-    ("cp1252", _UTF8_ANY),  # Windows, Western
+    ("cp1252", _UTF8_ANY),  # Windows, Western: "Ã©", "â€™", "ðŸŽ¯"
     ("latin-1", _UTF8_ANY),
-    ("mac_roman", _UTF8_ANY),
+    ("mac_roman", _UTF8_LONG),  # its punctuation pairs with accents in real French: l’été
     ("iso8859_7", _UTF8_LONG),  # Greek: "π―"
-    ("cp1251", _UTF8_LONG),  # Cyrillic
-    ("cp437", _UTF8_LONG),  # DOS consoles
+    ("cp1251", _UTF8_LONG),  # Cyrillic: "рџЋЇ"
+    ("cp437", _UTF8_LONG),  # DOS consoles: "≡ƒÄ»"
 )
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]{2,}")
 _C1_CONTROL = re.compile(r"[\x80-\x9f]")
@@ -104,24 +104,37 @@ def _segments(run: str, code_page: str) -> Iterator[tuple[str, bytes]]:
 
 
 def mojibake(line: str) -> str | None:
-    """Why `line` looks like mis-decoded text, or None. Single-byte code pages map one byte to
-    one character, so a run that re-encodes to valid UTF-8 sequences was once UTF-8."""
+    """Why `line` looks like mis-decoded text, or None.
+
+    These code pages map one byte to one character, so a stretch of characters that encodes
+    back to valid UTF-8 sequences was UTF-8 once. Of several explanations, the one that decodes
+    a whole character from the longest stretch wins, then the more common code page.
+    """
     for run in _NON_ASCII_RUN.finditer(line):
-        for code_page, pattern in _CODE_PAGES:
-            for text, raw in _segments(run.group(), code_page):
-                found = pattern.search(raw)
-                if found is None:
-                    continue
-                whole = _UTF8_WHOLE.match(raw, found.start())
-                if whole:
-                    meant = whole.group().decode("utf-8")
-                    shown = text[whole.start() : whole.end()]
-                    return f'mojibake "{shown}": UTF-8 read as {code_page}; "{meant}" was meant'
-                shown = text[found.start() : found.end()]
-                return (
-                    f'mojibake "{shown}": UTF-8 read as {code_page} (an emoji or symbol was lost)'
-                )
+        found = max(_explanations(run.group()), default=None)
+        if found:
+            complete, _, _, code_page, shown, meant = found
+            shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown)
+            if complete:
+                return f'mojibake "{shown}": UTF-8 read as {code_page}; "{meant}" was meant'
+            return f'mojibake "{shown}": UTF-8 read as {code_page} (an emoji or symbol was lost)'
     return None
+
+
+def _explanations(run: str) -> Iterator[tuple[bool, int, int, str, str, str]]:
+    """(decodes whole, length, -rank, code page, mis-decoded text, meant text) per code page."""
+    for rank, (code_page, pattern) in enumerate(_CODE_PAGES):
+        for text, raw in _segments(run, code_page):
+            found = pattern.search(raw)
+            if found is None:
+                continue
+            whole = _UTF8_WHOLE.match(raw, found.start())
+            if whole:
+                shown = text[whole.start() : whole.end()]
+                yield True, len(shown), -rank, code_page, shown, whole.group().decode("utf-8")
+            else:
+                shown = text[found.start() : found.end()]
+                yield False, len(shown), -rank, code_page, shown, ""
 
 
 def text_problem(line: str) -> str | None:
@@ -220,10 +233,9 @@ def _check_ids(course: Course, problems: list[Problem]) -> None:
                 continue  # the parser reported it
             if item.id in first:
                 path, line = first[item.id]
+                where = f"line {line}" if path == part.path else f"{path.name}:{line}"
                 problems.append(
-                    Problem(
-                        part.path, item.line, f"id '{item.id}' is already used at {path}:{line}"
-                    )
+                    Problem(part.path, item.line, f"id '{item.id}' is already used at {where}")
                 )
             else:
                 first[item.id] = (part.path, item.line)
