@@ -51,8 +51,34 @@ class Finished:
     next_written: bool
 
 
+QUIZ_SECTION = "Debug This"
+
+
 def part_chunks(part: Part) -> tuple[Chunk, ...]:
-    return tuple(chunk for section in part.sections for chunk in section.chunks)
+    """The part as the learner reads it. Debug This shows each question without its answer
+    (the article hides answers in <details>, which Discord cannot fold): the quiz reveals them."""
+    chunks: list[Chunk] = []
+    for section in part.sections:
+        if section.name == QUIZ_SECTION and part.questions:
+            chunks.extend(_question_chunks(part))
+        else:
+            chunks.extend(section.chunks)
+    return tuple(chunks)
+
+
+def _question_chunks(part: Part) -> list[Chunk]:
+    total = len(part.questions)
+    hint = f"_Answer it with `/quiz {part.info.number}`: the buttons check it and explain._"
+    return [
+        Chunk(
+            text=f"### {question.title}\n\n{question.body}\n\n{hint}",
+            part=part.info.number,
+            section=QUIZ_SECTION,
+            index=index,
+            total=total,
+        )
+        for index, question in enumerate(part.questions, start=1)
+    ]
 
 
 class ReadingService(ServiceBase):

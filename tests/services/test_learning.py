@@ -153,3 +153,18 @@ async def test_settings_quiet_hours_and_pause(services: Services, clock: Clock) 
         await services.learners.update_settings(ME, pause_until=date(2026, 3, 1))
     with pytest.raises(UserError, match="0 to 23"):
         await services.learners.update_settings(ME, reminder_hour=24, time_zone=KEEP)
+
+
+async def test_reading_debug_this_hides_the_answers(services: Services) -> None:
+    await services.learners.start(ME, track="complete")
+    page = await services.reading.jump(ME, 1, "Debug This")
+    questions = services.quiz.questions(1)
+    seen = []
+    while page.chunk.section == "Debug This":
+        seen.append(page.chunk.text)
+        page = await services.reading.turn(ME, 1, 1)
+    assert len(seen) == len(questions)
+    for text, question in zip(seen, questions, strict=True):
+        assert question.prompt in text and "/quiz 1" in text
+        assert question.explanation not in text
+        assert "**Answer:**" not in text
