@@ -54,6 +54,7 @@ _md = (
     .disable(["inline", "text_join"])
 )
 
+MAX_ID_LENGTH = 40
 _ID = re.compile(r"\s*<!--\s*id:\s*(\S*)\s*-->\s*")
 _NUMBER = re.compile(r"\d+[.)]\s+")
 _STARS = re.compile(r"((?:\u2b50\ufe0f?)+)\s*(.*)", re.DOTALL)
@@ -550,6 +551,12 @@ class _Article:
         if not re.fullmatch(rf"p{number:02d}-[a-z0-9-]+", ident):
             self.report.error(
                 line, f"id '{ident}' must be p{number:02d}- then lowercase letters, digits, dashes"
+            )
+        elif len(ident) > MAX_ID_LENGTH:
+            self.report.error(
+                line,
+                f"id '{ident}' is {len(ident)} characters; at most {MAX_ID_LENGTH} "
+                "(ids travel inside Discord button ids, which are capped at 100)",
             )
         return ident
 

@@ -49,6 +49,7 @@ BROKEN_ARTICLES: dict[str, list[tuple[int, str]]] = {
     "duplicate-id.md": [(84, "id 'p01-dbg-cache-order' is already used at line 57")],
     "missing-id.md": [(112, "missing id")],
     "bad-id.md": [(58, "id 'p05-dbg-cache-order' must be p01- then lowercase")],
+    "long-id.md": [(106, "is 50 characters; at most 40")],
     "exercise-no-stars.md": [(105, "exercise heading must start with its difficulty")],
     "exercise-four-stars.md": [(141, "4 stars: exercises are rated ⭐ to ⭐⭐⭐")],
     "exercise-no-expected.md": [(112, "exercise has no paragraph starting **Expected result:**")],
