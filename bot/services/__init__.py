@@ -6,13 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import fsrs
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.base import utc_now
+from bot.services.base import make_scheduler, utc_now
 from bot.services.learners import LearnerService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.services.reading import ReadingService
+from bot.services.review import ReviewService
 from content.store import CourseStore
 
 
@@ -23,10 +25,12 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     courses: CourseStore
     clock: Callable[[], datetime] = field(default=utc_now)
+    scheduler: fsrs.Scheduler = field(default_factory=make_scheduler)
 
     def __post_init__(self) -> None:
-        shared = (self.sessions, self.courses, self.clock)
+        shared = (self.sessions, self.courses, self.clock, self.scheduler)
         self.learners = LearnerService(*shared)
         self.reading = ReadingService(*shared)
         self.quiz = QuizService(*shared)
         self.progress = ProgressService(*shared)
+        self.review = ReviewService(*shared)

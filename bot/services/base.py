@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import fsrs
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.errors import NotStarted, UnknownPart, UnwrittenPart
-from content.model import Course, Part
+from content.model import Card, Course, Part, Question
 from content.store import CourseStore
 from storage.models import Enrollment, Learner
 
@@ -19,11 +20,40 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def make_scheduler(*, fuzz: bool = True) -> fsrs.Scheduler:
+    """FSRS without learning steps: the tutor sees learners once a day, so minute-level steps
+    would only make cards due before the learner is back."""
+    return fsrs.Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=fuzz)
+
+
+class ItemIndex:
+    """Questions and cards by id, for one version of the course."""
+
+    def __init__(self, course: Course) -> None:
+        self.questions: dict[str, Question] = {}
+        self.cards: dict[str, Card] = {}
+        for part in course.parts.values():
+            self.questions.update((q.id, q) for q in part.questions)
+            self.cards.update((c.id, c) for c in part.cards)
+
+    def __contains__(self, item_id: str) -> bool:
+        return item_id in self.questions or item_id in self.cards
+
+
 @dataclass
 class ServiceBase:
     sessions: async_sessionmaker[AsyncSession]
     courses: CourseStore
     clock: Callable[[], datetime] = utc_now
+    scheduler: fsrs.Scheduler = field(default_factory=make_scheduler)
+    _items: tuple[int, ItemIndex] | None = field(default=None, init=False, repr=False)
+
+    def items(self) -> ItemIndex:
+        """The index of the course in use, rebuilt once after each reload."""
+        generation = self.courses.generation
+        if self._items is None or self._items[0] != generation:
+            self._items = (generation, ItemIndex(self.course))
+        return self._items[1]
 
     @property
     def course(self) -> Course:

@@ -9,11 +9,13 @@ from sqlalchemy import select
 from bot.errors import UserError
 from bot.services.activity import record_activity
 from bot.services.base import ServiceBase, require_learner
+from bot.services.review import review_item
 from bot.services.tracks import track_of
-from content.model import Card, Course, Question
+from content.model import Card, Question
 from storage.models import Answer, ReadingProgress
 
 RATINGS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+AGAIN, GOOD = 1, 3
 
 
 @dataclass(frozen=True)
@@ -23,34 +25,15 @@ class Graded:
     next_id: str | None  # the part's next question, if any
 
 
-class ItemIndex:
-    """Questions and cards by id, for one version of the course."""
-
-    def __init__(self, course: Course) -> None:
-        self.questions: dict[str, Question] = {}
-        self.cards: dict[str, Card] = {}
-        for part in course.parts.values():
-            self.questions.update((q.id, q) for q in part.questions)
-            self.cards.update((c.id, c) for c in part.cards)
-
-
 class QuizService(ServiceBase):
-    _items: tuple[int, ItemIndex] | None = None  # (course generation, its index)
-
-    def _index(self) -> ItemIndex:
-        generation = self.courses.generation
-        if self._items is None or self._items[0] != generation:
-            self._items = (generation, ItemIndex(self.course))
-        return self._items[1]
-
     def question(self, question_id: str) -> Question:
-        question = self._index().questions.get(question_id)
+        question = self.items().questions.get(question_id)
         if question is None:
             raise UserError("That question is no longer in the course. Run `/quiz` again.")
         return question
 
     def card(self, card_id: str) -> Card:
-        card = self._index().cards.get(card_id)
+        card = self.items().cards.get(card_id)
         if card is None:
             raise UserError("That card is no longer in the course.")
         return card
@@ -93,16 +76,25 @@ class QuizService(ServiceBase):
             track = await track_of(session, learner, self.course)
             return next(n for n in track.sequence if self.course.parts[n].written)
 
-    async def answer(self, discord_id: int, question_id: str, letter: str) -> Graded:
+    async def answer(
+        self, discord_id: int, question_id: str, letter: str, *, source: str = "learn"
+    ) -> Graded:
         question = self.question(question_id)
         if question.correct is None or letter not in {c.letter for c in question.choices}:
             raise UserError("That is not one of this question's choices.")
-        return await self._store(discord_id, question, correct=letter == question.correct)
+        return await self._store(
+            discord_id, question, correct=letter == question.correct, source=source
+        )
 
-    async def self_grade(self, discord_id: int, question_id: str, had_it: bool) -> Graded:
-        return await self._store(discord_id, self.question(question_id), correct=had_it)
+    async def self_grade(
+        self, discord_id: int, question_id: str, had_it: bool, *, source: str = "learn"
+    ) -> Graded:
+        question = self.question(question_id)
+        return await self._store(discord_id, question, correct=had_it, source=source)
 
-    async def rate_card(self, discord_id: int, card_id: str, rating: int) -> Card | None:
+    async def rate_card(
+        self, discord_id: int, card_id: str, rating: int, *, source: str = "learn"
+    ) -> Card | None:
         """Store a self-rating (1 Again .. 4 Easy); return the part's next card of that kind."""
         if rating not in RATINGS:
             raise UserError("Ratings go from 1 (again) to 4 (easy).")
@@ -115,17 +107,30 @@ class QuizService(ServiceBase):
                     item_id=card.id,
                     part=card.part,
                     kind=card.kind,
-                    correct=rating >= 3,
+                    source=source,
+                    correct=rating >= GOOD,
                     rating=rating,
                     answered_at=self.clock(),
                 )
+            )
+            await review_item(
+                session,
+                self.scheduler,
+                learner,
+                item_id=card.id,
+                part=card.part,
+                kind=card.kind,
+                rating=rating,
+                now=self.clock(),
             )
             await record_activity(session, learner, self.clock())
         siblings = [c for c in self.part(card.part).cards if c.kind == card.kind]
         index = siblings.index(card)
         return siblings[index + 1] if index + 1 < len(siblings) else None
 
-    async def _store(self, discord_id: int, question: Question, *, correct: bool) -> Graded:
+    async def _store(
+        self, discord_id: int, question: Question, *, correct: bool, source: str
+    ) -> Graded:
         async with self.sessions.begin() as session:
             learner = await require_learner(session, discord_id)
             session.add(
@@ -134,9 +139,20 @@ class QuizService(ServiceBase):
                     item_id=question.id,
                     part=question.part,
                     kind="quiz",
+                    source=source,
                     correct=correct,
                     answered_at=self.clock(),
                 )
+            )
+            await review_item(
+                session,
+                self.scheduler,
+                learner,
+                item_id=question.id,
+                part=question.part,
+                kind="quiz",
+                rating=GOOD if correct else AGAIN,
+                now=self.clock(),
             )
             await record_activity(session, learner, self.clock())
         siblings = self.part(question.part).questions

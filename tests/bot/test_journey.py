@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import update
 
 from bot.app import App, build_bot
 from bot.bot import TutorBot
+from storage.models import ReviewCard
 from tests.fake_discord import FakeDiscord, FakeUser
 
 
@@ -215,3 +219,34 @@ async def test_in_dms_lessons_are_plain_messages(tutor: TutorBot, fake: FakeDisc
     reading = await fake.slash("read", dm=True)
     assert not reading.ephemeral
     assert reading.embeds[0]["title"].startswith("Part 0")
+
+
+async def test_review_session_with_summary(tutor: TutorBot, fake: FakeDiscord) -> None:
+    await enrol(fake)
+    nothing = await fake.slash("review")
+    assert "Nothing is due" in nothing.embeds[0]["description"]
+
+    quiz = await fake.slash("quiz", {"part": "2"})
+    question = tutor.services.quiz.questions(2)[0]
+    await fake.click(quiz.message, button(quiz.message, "quiz:")[:-1] + str(question.correct))
+    card = await fake.slash("interview", {"part": "2"})
+    shown = await fake.click(card.message, button(card.message, "card:"))
+    await fake.click(shown.message, button(shown.message, "card:").rsplit(":", 1)[0] + ":1")
+    # Two cards exist; make them due now, as if weeks had passed.
+    async with tutor.services.sessions.begin() as session:
+        await session.execute(update(ReviewCard).values(due=datetime(2020, 1, 1, tzinfo=UTC)))
+
+    review = await fake.slash("review")
+    assert review.embeds[0]["footer"]["text"].endswith("review")
+    first = button(review.message, "quiz:")
+    assert ":r" in first
+    graded = await fake.click(review.message, first[:-1] + str(question.correct))
+    assert "is right" in graded.embeds[0]["description"]
+    flash = await fake.click(graded.message, button(graded.message, "revnext:"))
+    assert flash.embeds[0]["title"].startswith("Interview question")
+    back = await fake.click(flash.message, button(flash.message, "card:"))
+    again = button(back.message, "card:").rsplit(":", 1)[0] + ":1"
+    done = await fake.click(back.message, again)
+    text = done.embeds[0]["description"]
+    assert "**2** reviewed, **1** right" in text
+    assert "Next card due <t:" in text

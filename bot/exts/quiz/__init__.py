@@ -6,12 +6,19 @@ from bot.exts.quiz._views import (
     NextQuestionButton,
     QuizPartButton,
     RevealButton,
+    ReviewNextButton,
     SelfGradeButton,
 )
 
 
 async def setup(bot: TutorBot) -> None:
     bot.add_dynamic_items(
-        ChoiceButton, RevealButton, SelfGradeButton, NextQuestionButton, QuizPartButton, CardButton
+        ChoiceButton,
+        RevealButton,
+        SelfGradeButton,
+        NextQuestionButton,
+        ReviewNextButton,
+        QuizPartButton,
+        CardButton,
     )
     await bot.add_cog(Quiz(bot))

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import TutorBot
-from bot.exts.quiz._views import card_message, question_message
+from bot.exts.quiz._views import card_message, due_message, question_message, review_session
 from bot.ui.autocomplete import part_choices
 from bot.ui.embeds import BRAND_COLOUR, embed_batches, fit
 from bot.ui.items import in_server
@@ -27,10 +27,10 @@ class Quiz(commands.Cog):
     @app_commands.describe(part="A part number or title (default: the part you read last)")
     @app_commands.autocomplete(part=part_choices)
     async def quiz(self, interaction: discord.Interaction, part: str | None = None) -> None:
-        quiz = self.bot.services.quiz
+        services = self.bot.services
         number = await self._part(interaction, part)
-        first = quiz.questions(number)[0]
-        embed, view = question_message(interaction.user.id, quiz, first)
+        first = services.quiz.questions(number)[0]
+        embed, view = question_message(interaction.user.id, services, first)
         await interaction.response.send_message(
             embed=embed, view=view, ephemeral=in_server(interaction)
         )
@@ -52,7 +52,8 @@ class Quiz(commands.Cog):
     async def quickref(self, interaction: discord.Interaction, part: str) -> None:
         quiz = self.bot.services.quiz
         number = quiz.find_part(part)
-        quiz.quickref(number)  # a clear error when the part has none
+        card = quiz.quickref(number)  # a clear error when the part has none
+        await self.bot.services.review.meet_quickref(interaction.user.id, card.id, number)
         chunks = [
             c for s in quiz.part(number).sections if s.name == "Quick Reference" for c in s.chunks
         ]
@@ -70,3 +71,24 @@ class Quiz(commands.Cog):
         await interaction.response.send_message(embeds=batches[0], ephemeral=private)
         for batch in batches[1:]:
             await interaction.followup.send(embeds=batch, ephemeral=private)
+
+    @app_commands.command(name="review", description="Review what is due: spaced repetition")
+    async def review(self, interaction: discord.Interaction) -> None:
+        services = self.bot.services
+        due = await services.review.due(interaction.user.id, limit=1)
+        private = in_server(interaction)
+        if not due:
+            summary = await services.review.summary(interaction.user.id, since=services.clock())
+            text = "Nothing is due right now. 🎉"
+            if summary.next_due is not None:
+                text += f" The next card is due <t:{int(summary.next_due.timestamp())}:R>."
+            else:
+                text += " Answer a `/quiz` or `/interview` and the cards will come back here."
+            embed = discord.Embed(description=text, colour=BRAND_COLOUR)
+            await interaction.response.send_message(embed=embed, ephemeral=private)
+            return
+        session = review_session(services.clock())
+        embed, view = due_message(interaction.user.id, services, due[0], session)
+        await interaction.response.send_message(
+            embed=embed, view=view or discord.utils.MISSING, ephemeral=private
+        )

@@ -1,43 +1,84 @@
-"""Debug This questions with answer buttons, and interview flash cards with self-ratings."""
+"""Debug This questions with answer buttons, and flash cards with self-ratings.
+
+The same buttons serve a part's quiz and a /review session. Their custom_ids carry a session
+token: `l` while learning (next = the part's next question) or `r<unix time>` in a review
+(next = the next due card; the time is when the session began, for its summary).
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import discord
 
-from bot.services.quiz import RATINGS, Graded, QuizService
+from bot.services import Services
+from bot.services.quiz import RATINGS, Graded
+from bot.services.review import DueItem
 from bot.ui.embeds import BRAND_COLOUR, fit
 from bot.ui.items import OwnedItem, services_of
 from content.model import Card, Question
 
 RIGHT, WRONG = discord.Colour.green(), discord.Colour.orange()
 QID = r"[a-z0-9-]+"
+SESSION = r"l|r\d{1,12}"
+LEARN = "l"
+
+Message = tuple[discord.Embed, discord.ui.View | None]
+
+
+def review_session(started: datetime) -> str:
+    return f"r{int(started.timestamp())}"
+
+
+def session_start(session: str) -> datetime | None:
+    return datetime.fromtimestamp(int(session[1:]), UTC) if session.startswith("r") else None
+
+
+def source_of(session: str) -> str:
+    return "learn" if session == LEARN else "review"
 
 
 def question_message(
-    owner: int, quiz: QuizService, question: Question
-) -> tuple[discord.Embed, discord.ui.View]:
-    index, total = quiz.position(question)
+    owner: int, services: Services, question: Question, session: str = LEARN
+) -> Message:
+    index, total = services.quiz.position(question)
     embed = discord.Embed(
         title=fit(f"Debug This · {question.title}", 256),
         description=fit(question.body, 4096),
         colour=BRAND_COLOUR,
     )
-    embed.set_footer(text=f"Part {question.part} · question {index}/{total}")
+    where = "review" if session != LEARN else f"question {index}/{total}"
+    embed.set_footer(text=f"Part {question.part} · {where}")
     view = discord.ui.View(timeout=None)
     if question.choices:
         for choice in question.choices:
-            view.add_item(ChoiceButton(owner, question.id, choice.letter))
+            view.add_item(ChoiceButton(owner, session, question.id, choice.letter))
     else:
-        view.add_item(RevealButton(owner, question.id))
+        view.add_item(RevealButton(owner, session, question.id))
     return embed, view
 
 
-def graded_message(
-    owner: int, graded: Graded, verdict: str
-) -> tuple[discord.Embed, discord.ui.View]:
+def card_message(owner: int, card: Card, *, show_back: bool, session: str = LEARN) -> Message:
+    title = "Quick Reference" if card.kind == "quickref" else "Interview question"
+    text = card.front if not show_back else f"{card.front}\n\n**Model answer**\n{card.back}"
+    embed = discord.Embed(
+        title=f"{title} · Part {card.part}", description=fit(text, 4096), colour=BRAND_COLOUR
+    )
+    view = discord.ui.View(timeout=None)
+    if not show_back:
+        view.add_item(CardButton(owner, session, card.id, "show"))
+    else:
+        embed.set_footer(text="How well did you know it? Your rating schedules the next review.")
+        for rating in RATINGS:
+            view.add_item(CardButton(owner, session, card.id, str(rating)))
+    return embed, view
+
+
+async def after_answer(
+    owner: int, services: Services, session: str, graded: Graded, verdict: str
+) -> Message:
     question = graded.question
     embed = discord.Embed(
         title=fit(f"Debug This · {question.title}", 256),
@@ -45,7 +86,10 @@ def graded_message(
         colour=RIGHT if graded.correct else WRONG,
     )
     view = discord.ui.View(timeout=None)
-    if graded.next_id is not None:
+    if session != LEARN:
+        view.add_item(ReviewNextButton(owner, session))
+        embed.set_footer(text="Saved. Your answer schedules the next review.")
+    elif graded.next_id is not None:
         view.add_item(NextQuestionButton(owner, graded.next_id))
         embed.set_footer(text="Your answer is saved.")
     else:
@@ -56,26 +100,30 @@ def graded_message(
     return embed, view
 
 
-def card_message(
-    owner: int, card: Card, *, show_back: bool
-) -> tuple[discord.Embed, discord.ui.View]:
-    title = "Quick Reference" if card.kind == "quickref" else "Interview question"
-    text = card.front if not show_back else f"{card.front}\n\n**Model answer**\n{card.back}"
-    embed = discord.Embed(
-        title=f"{title} · Part {card.part}", description=fit(text, 4096), colour=BRAND_COLOUR
-    )
-    view = discord.ui.View(timeout=None)
-    if not show_back:
-        view.add_item(CardButton(owner, card.id, "show"))
-    else:
-        embed.set_footer(text="How well did you know it? Your rating schedules the next review.")
-        for rating in RATINGS:
-            view.add_item(CardButton(owner, card.id, str(rating)))
-    return embed, view
+async def next_review(owner: int, services: Services, session: str) -> Message:
+    """The next due card of a review session, or its summary when none is left."""
+    due = await services.review.due(owner, limit=1)
+    if due:
+        return due_message(owner, services, due[0], session)
+    started = session_start(session) or services.clock()
+    summary = await services.review.summary(owner, since=started)
+    lines = [f"Review done: **{summary.reviewed}** reviewed, **{summary.correct}** right."]
+    if summary.next_due is not None:
+        lines.append(f"Next card due <t:{int(summary.next_due.timestamp())}:R>.")
+    return discord.Embed(description="\n".join(lines), colour=RIGHT), None
 
 
-class _OwnedButton(OwnedItem):
-    """Shared construction for the quiz's buttons: owner first, then the custom_id parts."""
+def due_message(owner: int, services: Services, item: DueItem, session: str) -> Message:
+    index = services.review.items()
+    if item.item_id in index.questions:
+        return question_message(owner, services, index.questions[item.item_id], session)
+    return card_message(owner, index.cards[item.item_id], show_back=False, session=session)
+
+
+class _QuizItem(OwnedItem):
+    """Shared construction for the quiz's buttons."""
+
+    session: str
 
     @staticmethod
     def button(custom_id: str, label: str, style: discord.ButtonStyle) -> discord.ui.Button:
@@ -83,52 +131,55 @@ class _OwnedButton(OwnedItem):
 
 
 class ChoiceButton(
-    _OwnedButton,
+    _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"quiz:(?P<owner>\d+):(?P<qid>{QID}):(?P<letter>[A-E])",
+    template=rf"quiz:(?P<owner>\d+):(?P<session>{SESSION}):(?P<qid>{QID}):(?P<letter>[A-E])",
 ):
-    def __init__(self, owner: int, question_id: str, letter: str) -> None:
-        super().__init__(
-            self.button(f"quiz:{owner}:{question_id}:{letter}", letter, discord.ButtonStyle.primary)
+    def __init__(self, owner: int, session: str, question_id: str, letter: str) -> None:
+        custom_id = f"quiz:{owner}:{session}:{question_id}:{letter}"
+        super().__init__(self.button(custom_id, letter, discord.ButtonStyle.primary))
+        self.owner_id, self.session, self.question_id, self.letter = (
+            owner,
+            session,
+            question_id,
+            letter,
         )
-        self.owner_id, self.question_id, self.letter = owner, question_id, letter
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> ChoiceButton:
-        return cls(int(match["owner"]), match["qid"], match["letter"])
+        return cls(int(match["owner"]), match["session"], match["qid"], match["letter"])
 
     async def run(self, interaction: discord.Interaction) -> None:
-        quiz = services_of(interaction).quiz
-        graded = await quiz.answer(self.owner_id, self.question_id, self.letter)
+        services = services_of(interaction)
+        graded = await services.quiz.answer(
+            self.owner_id, self.question_id, self.letter, source=source_of(self.session)
+        )
         verdict = (
             f"✅ **{self.letter}** is right."
             if graded.correct
             else f"❌ You chose **{self.letter}**; the answer is **{graded.question.correct}**."
         )
-        embed, view = graded_message(self.owner_id, graded, verdict)
+        embed, view = await after_answer(self.owner_id, services, self.session, graded, verdict)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
 class RevealButton(
-    _OwnedButton,
+    _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"quizshow:(?P<owner>\d+):(?P<qid>{QID})",
+    template=rf"quizshow:(?P<owner>\d+):(?P<session>{SESSION}):(?P<qid>{QID})",
 ):
-    def __init__(self, owner: int, question_id: str) -> None:
-        super().__init__(
-            self.button(
-                f"quizshow:{owner}:{question_id}", "Show answer", discord.ButtonStyle.primary
-            )
-        )
-        self.owner_id, self.question_id = owner, question_id
+    def __init__(self, owner: int, session: str, question_id: str) -> None:
+        custom_id = f"quizshow:{owner}:{session}:{question_id}"
+        super().__init__(self.button(custom_id, "Show answer", discord.ButtonStyle.primary))
+        self.owner_id, self.session, self.question_id = owner, session, question_id
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> RevealButton:
-        return cls(int(match["owner"]), match["qid"])
+        return cls(int(match["owner"]), match["session"], match["qid"])
 
     async def run(self, interaction: discord.Interaction) -> None:
         question = services_of(interaction).quiz.question(self.question_id)
@@ -139,53 +190,99 @@ class RevealButton(
         )
         embed.set_footer(text="Be honest: did you find it before looking?")
         view = discord.ui.View(timeout=None)
-        view.add_item(SelfGradeButton(self.owner_id, question.id, "had"))
-        view.add_item(SelfGradeButton(self.owner_id, question.id, "miss"))
+        for grade in ("had", "miss"):
+            view.add_item(SelfGradeButton(self.owner_id, self.session, question.id, grade))
         await interaction.response.edit_message(embed=embed, view=view)
 
 
 class SelfGradeButton(
-    _OwnedButton,
+    _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"quizself:(?P<owner>\d+):(?P<qid>{QID}):(?P<grade>had|miss)",
+    template=rf"quizself:(?P<owner>\d+):(?P<session>{SESSION}):(?P<qid>{QID}):(?P<grade>had|miss)",
 ):
     LABELS: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
         "had": ("I had it", discord.ButtonStyle.success),
         "miss": ("I missed it", discord.ButtonStyle.danger),
     }
 
-    def __init__(self, owner: int, question_id: str, grade: str) -> None:
+    def __init__(self, owner: int, session: str, question_id: str, grade: str) -> None:
         label, style = self.LABELS[grade]
-        super().__init__(self.button(f"quizself:{owner}:{question_id}:{grade}", label, style))
-        self.owner_id, self.question_id, self.grade = owner, question_id, grade
+        custom_id = f"quizself:{owner}:{session}:{question_id}:{grade}"
+        super().__init__(self.button(custom_id, label, style))
+        self.owner_id, self.session, self.question_id, self.grade = (
+            owner,
+            session,
+            question_id,
+            grade,
+        )
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> SelfGradeButton:
-        return cls(int(match["owner"]), match["qid"], match["grade"])
+        return cls(int(match["owner"]), match["session"], match["qid"], match["grade"])
 
     async def run(self, interaction: discord.Interaction) -> None:
+        services = services_of(interaction)
         had = self.grade == "had"
-        graded = await services_of(interaction).quiz.self_grade(
-            self.owner_id, self.question_id, had
+        graded = await services.quiz.self_grade(
+            self.owner_id, self.question_id, had, source=source_of(self.session)
         )
         verdict = "✅ You had it." if had else "📌 Missed this time: it will come back for review."
-        embed, view = graded_message(self.owner_id, graded, verdict)
+        embed, view = await after_answer(self.owner_id, services, self.session, graded, verdict)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+class CardButton(
+    _QuizItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=rf"card:(?P<owner>\d+):(?P<session>{SESSION}):(?P<cid>{QID}):(?P<action>show|[1-4])",
+):
+    def __init__(self, owner: int, session: str, card_id: str, action: str) -> None:
+        if action == "show":
+            label, style = "Show model answer", discord.ButtonStyle.primary
+        else:
+            label, style = RATINGS[int(action)], discord.ButtonStyle.secondary
+        custom_id = f"card:{owner}:{session}:{card_id}:{action}"
+        super().__init__(self.button(custom_id, label, style))
+        self.owner_id, self.session, self.card_id, self.action = owner, session, card_id, action
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> CardButton:
+        return cls(int(match["owner"]), match["session"], match["cid"], match["action"])
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        services = services_of(interaction)
+        card = services.quiz.card(self.card_id)
+        if self.action == "show":
+            embed, view = card_message(self.owner_id, card, show_back=True, session=self.session)
+            await interaction.response.edit_message(embed=embed, view=view)
+            return
+        following = await services.quiz.rate_card(
+            self.owner_id, self.card_id, int(self.action), source=source_of(self.session)
+        )
+        if self.session != LEARN:
+            embed, view = await next_review(self.owner_id, services, self.session)
+        elif following is None:
+            embed = discord.Embed(
+                description="Rated. That was the last card of this part. 🎉", colour=RIGHT
+            )
+            view = None
+        else:
+            embed, view = card_message(self.owner_id, following, show_back=False)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
 class NextQuestionButton(
-    _OwnedButton,
+    _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
     template=rf"quiznext:(?P<owner>\d+):(?P<qid>{QID})",
 ):
     def __init__(self, owner: int, question_id: str) -> None:
-        super().__init__(
-            self.button(
-                f"quiznext:{owner}:{question_id}", "Next question ▶", discord.ButtonStyle.primary
-            )
-        )
+        custom_id = f"quiznext:{owner}:{question_id}"
+        super().__init__(self.button(custom_id, "Next question ▶", discord.ButtonStyle.primary))
         self.owner_id, self.question_id = owner, question_id
 
     @classmethod
@@ -195,20 +292,41 @@ class NextQuestionButton(
         return cls(int(match["owner"]), match["qid"])
 
     async def run(self, interaction: discord.Interaction) -> None:
-        quiz = services_of(interaction).quiz
-        embed, view = question_message(self.owner_id, quiz, quiz.question(self.question_id))
+        services = services_of(interaction)
+        question = services.quiz.question(self.question_id)
+        embed, view = question_message(self.owner_id, services, question)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+class ReviewNextButton(
+    _QuizItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"revnext:(?P<owner>\d+):(?P<session>r\d{1,12})",
+):
+    def __init__(self, owner: int, session: str) -> None:
+        custom_id = f"revnext:{owner}:{session}"
+        super().__init__(self.button(custom_id, "Next card ▶", discord.ButtonStyle.primary))
+        self.owner_id, self.session = owner, session
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> ReviewNextButton:
+        return cls(int(match["owner"]), match["session"])
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        embed, view = await next_review(self.owner_id, services_of(interaction), self.session)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
 class QuizPartButton(
-    _OwnedButton,
+    _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"quizpart:(?P<owner>\d+):(?P<part>\d+)",
 ):
     def __init__(self, owner: int, part: int) -> None:
-        super().__init__(
-            self.button(f"quizpart:{owner}:{part}", "Take the quiz", discord.ButtonStyle.success)
-        )
+        custom_id = f"quizpart:{owner}:{part}"
+        super().__init__(self.button(custom_id, "Take the quiz", discord.ButtonStyle.success))
         self.owner_id, self.part = owner, part
 
     @classmethod
@@ -218,43 +336,7 @@ class QuizPartButton(
         return cls(int(match["owner"]), int(match["part"]))
 
     async def run(self, interaction: discord.Interaction) -> None:
-        quiz = services_of(interaction).quiz
-        first = quiz.questions(self.part)[0]
-        embed, view = question_message(self.owner_id, quiz, first)
-        await interaction.response.edit_message(embed=embed, view=view)
-
-
-class CardButton(
-    _OwnedButton,
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"card:(?P<owner>\d+):(?P<cid>{QID}):(?P<action>show|[1-4])",
-):
-    def __init__(self, owner: int, card_id: str, action: str) -> None:
-        if action == "show":
-            label, style = "Show model answer", discord.ButtonStyle.primary
-        else:
-            label, style = RATINGS[int(action)], discord.ButtonStyle.secondary
-        super().__init__(self.button(f"card:{owner}:{card_id}:{action}", label, style))
-        self.owner_id, self.card_id, self.action = owner, card_id, action
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> CardButton:
-        return cls(int(match["owner"]), match["cid"], match["action"])
-
-    async def run(self, interaction: discord.Interaction) -> None:
-        quiz = services_of(interaction).quiz
-        if self.action == "show":
-            embed, view = card_message(self.owner_id, quiz.card(self.card_id), show_back=True)
-            await interaction.response.edit_message(embed=embed, view=view)
-            return
-        following = await quiz.rate_card(self.owner_id, self.card_id, int(self.action))
-        if following is None:
-            done = discord.Embed(
-                description="Rated. That was the last card of this part. 🎉", colour=RIGHT
-            )
-            await interaction.response.edit_message(embed=done, view=None)
-            return
-        embed, view = card_message(self.owner_id, following, show_back=False)
+        services = services_of(interaction)
+        first = services.quiz.questions(self.part)[0]
+        embed, view = question_message(self.owner_id, services, first)
         await interaction.response.edit_message(embed=embed, view=view)
