@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot import __version__
 from bot.errors import UserError
@@ -44,6 +45,26 @@ class ConsoleSession:
         self.part: int | None = None  # the article being read
         self.question: Question | None = None
         self.card: Card | None = None
+        self.reviewing_since: datetime | None = None  # set during a review session
+
+    @property
+    def source(self) -> str:
+        return "learn" if self.reviewing_since is None else "review"
+
+    async def next_review(self) -> str:
+        """The next due card of the review session, or its summary."""
+        assert self.reviewing_since is not None
+        due = await self.services.review.due(self.learner, limit=1)
+        if due:
+            index = self.services.review.items()
+            item = due[0].item_id
+            if item in index.questions:
+                return self.show_question(index.questions[item])
+            return self.show_card(index.cards[item])
+        summary = await self.services.review.summary(self.learner, since=self.reviewing_since)
+        self.reviewing_since = self.question = self.card = None
+        when = f" Next card due {summary.next_due:%Y-%m-%d %H:%M} UTC." if summary.next_due else ""
+        return f"Review done: {summary.reviewed} reviewed, {summary.correct} right.{when}"
 
     async def handle(self, line: str) -> str:
         words = line.split()
@@ -73,8 +94,10 @@ class ConsoleSession:
             f"{question.body}\n── {how} ──"
         )
 
-    def after_answer(self, graded: Graded, verdict: str) -> str:
+    async def after_answer(self, graded: Graded, verdict: str) -> str:
         text = f"{verdict}\n\n{graded.question.solution}"
+        if self.reviewing_since is not None:
+            return text + "\n\n" + await self.next_review()
         if graded.next_id is None:
             self.question = None
             return text + f"\n\nThat was the last question of Part {graded.question.part}."
@@ -193,6 +216,7 @@ async def _done(s: ConsoleSession, _args: list[str]) -> str:
 
 @command("quiz", "quiz [PART]", "Debug This questions of a part")
 async def _quiz(s: ConsoleSession, args: list[str]) -> str:
+    s.reviewing_since = None
     quiz = s.services.quiz
     number = quiz.find_part(" ".join(args)) if args else await quiz.default_part(s.learner)
     return s.show_question(quiz.questions(number)[0])
@@ -203,13 +227,13 @@ async def _answer(s: ConsoleSession, args: list[str]) -> str:
     if s.question is None or not args:
         return "! Start a quiz first, then: answer B"
     letter = args[0].upper()
-    graded = await s.services.quiz.answer(s.learner, s.question.id, letter)
+    graded = await s.services.quiz.answer(s.learner, s.question.id, letter, source=s.source)
     verdict = (
         f"Right: {letter}."
         if graded.correct
         else f"Not quite: you chose {letter}, the answer is {graded.question.correct}."
     )
-    return s.after_answer(graded, verdict)
+    return await s.after_answer(graded, verdict)
 
 
 @command("show", "show", "reveal the answer (self-graded questions, interview cards)")
@@ -224,8 +248,10 @@ async def _show(s: ConsoleSession, _args: list[str]) -> str:
 async def _self_grade(s: ConsoleSession, had: bool) -> str:
     if s.question is None:
         return "! Start a quiz first."
-    graded = await s.services.quiz.self_grade(s.learner, s.question.id, had)
-    return s.after_answer(graded, "Noted: you had it." if had else "Noted: it will come back.")
+    graded = await s.services.quiz.self_grade(s.learner, s.question.id, had, source=s.source)
+    return await s.after_answer(
+        graded, "Noted: you had it." if had else "Noted: it will come back."
+    )
 
 
 @command("had", "had", "you found it (self-graded)")
@@ -240,6 +266,7 @@ async def _missed(s: ConsoleSession, _args: list[str]) -> str:
 
 @command("interview", "interview [PART]", "interview questions as flash cards")
 async def _interview(s: ConsoleSession, args: list[str]) -> str:
+    s.reviewing_since = None
     quiz = s.services.quiz
     number = quiz.find_part(" ".join(args)) if args else await quiz.default_part(s.learner)
     return s.show_card(quiz.interview_cards(number)[0])
@@ -249,18 +276,31 @@ async def _interview(s: ConsoleSession, args: list[str]) -> str:
 async def _rate(s: ConsoleSession, args: list[str]) -> str:
     if s.card is None or not args:
         return "! Start an interview first, then: rate 3"
-    following = await s.services.quiz.rate_card(s.learner, s.card.id, _int(args[0], "A rating"))
+    rating = _int(args[0], "A rating")
+    following = await s.services.quiz.rate_card(s.learner, s.card.id, rating, source=s.source)
+    if s.reviewing_since is not None:
+        return "Rated.\n" + await s.next_review()
     if following is None:
         s.card = None
         return "Rated. That was the last card of this part."
     return "Rated.\n" + s.show_card(following)
 
 
+@command("review", "review", "review the cards that are due (spaced repetition)")
+async def _review(s: ConsoleSession, _args: list[str]) -> str:
+    if not await s.services.review.due(s.learner, limit=1):
+        return "Nothing is due right now."
+    s.reviewing_since = s.services.clock()
+    return await s.next_review()
+
+
 @command("quickref", "quickref PART", "a part's Quick Reference card")
 async def _quickref(s: ConsoleSession, args: list[str]) -> str:
     if not args:
         return "! Which part? quickref 3"
-    card = s.services.quiz.quickref(s.services.quiz.find_part(" ".join(args)))
+    number = s.services.quiz.find_part(" ".join(args))
+    card = s.services.quiz.quickref(number)
+    await s.services.review.meet_quickref(s.learner, card.id, number)
     return f"── {card.front} ──\n{card.back}"
 
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import update
 
 from bot.config import load_settings
 from bot.console import run_console
+from storage.db import create_engine
+from storage.models import ReviewCard
 
 
 async def transcript(database_url: str, tmp_path: Path, *commands: str) -> str:
@@ -64,3 +69,20 @@ async def test_progress_persists_between_runs(database_url: str, tmp_path: Path)
     text = await transcript(database_url, tmp_path, "read")
     assert "── Part 3 · " in text
     assert re.search(r"· 3/\d+ in this part", text), text[-300:]
+
+
+async def test_review_in_the_console(database_url: str, tmp_path: Path) -> None:
+    text = await transcript(
+        database_url, tmp_path, "start complete", "review", "quiz 1", "answer A"
+    )
+    assert "Nothing is due right now." in text
+    settings = load_settings(database_url=database_url, data_dir=tmp_path / "data")
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(update(ReviewCard).values(due=datetime(2020, 1, 1, tzinfo=UTC)))
+    finally:
+        await engine.dispose()
+    text = await transcript(database_url, tmp_path, "review", "answer A")
+    assert "── Debug This · Part 1" in text
+    assert "Review done: 1 reviewed" in text
