@@ -99,31 +99,17 @@ class QuizService(ServiceBase):
         if rating not in RATINGS:
             raise UserError("Ratings go from 1 (again) to 4 (easy).")
         card = self.card(card_id)
-        async with self.sessions.begin() as session:
-            learner = await require_learner(session, discord_id)
-            session.add(
-                Answer(
-                    learner_id=learner.id,
-                    item_id=card.id,
-                    part=card.part,
-                    kind=card.kind,
-                    source=source,
-                    correct=rating >= GOOD,
-                    rating=rating,
-                    answered_at=self.clock(),
-                )
-            )
-            await review_item(
-                session,
-                self.scheduler,
-                learner,
+        await self._record(
+            discord_id,
+            Answer(
                 item_id=card.id,
                 part=card.part,
                 kind=card.kind,
+                source=source,
+                correct=rating >= GOOD,
                 rating=rating,
-                now=self.clock(),
-            )
-            await record_activity(session, learner, self.clock())
+            ),
+        )
         siblings = [c for c in self.part(card.part).cards if c.kind == card.kind]
         index = siblings.index(card)
         return siblings[index + 1] if index + 1 < len(siblings) else None
@@ -131,31 +117,33 @@ class QuizService(ServiceBase):
     async def _store(
         self, discord_id: int, question: Question, *, correct: bool, source: str
     ) -> Graded:
-        async with self.sessions.begin() as session:
-            learner = await require_learner(session, discord_id)
-            session.add(
-                Answer(
-                    learner_id=learner.id,
-                    item_id=question.id,
-                    part=question.part,
-                    kind="quiz",
-                    source=source,
-                    correct=correct,
-                    answered_at=self.clock(),
-                )
-            )
-            await review_item(
-                session,
-                self.scheduler,
-                learner,
-                item_id=question.id,
-                part=question.part,
-                kind="quiz",
-                rating=GOOD if correct else AGAIN,
-                now=self.clock(),
-            )
-            await record_activity(session, learner, self.clock())
+        await self._record(
+            discord_id,
+            Answer(
+                item_id=question.id, part=question.part, kind="quiz", source=source, correct=correct
+            ),
+        )
         siblings = self.part(question.part).questions
         index = siblings.index(question)
         next_id = siblings[index + 1].id if index + 1 < len(siblings) else None
         return Graded(question=question, correct=correct, next_id=next_id)
+
+    async def _record(self, discord_id: int, answer: Answer) -> None:
+        """Store the answer, reschedule its review card and count the day, in one transaction."""
+        now = self.clock()
+        rating = answer.rating or (GOOD if answer.correct else AGAIN)
+        async with self.sessions.begin() as session:
+            learner = await require_learner(session, discord_id)
+            answer.learner_id, answer.answered_at = learner.id, now
+            session.add(answer)
+            await review_item(
+                session,
+                self.scheduler,
+                learner,
+                item_id=answer.item_id,
+                part=answer.part,
+                kind=answer.kind,
+                rating=rating,
+                now=now,
+            )
+            await record_activity(session, learner, now)
