@@ -214,12 +214,16 @@ async def _done(s: ConsoleSession, _args: list[str]) -> str:
     return "\n".join(lines)
 
 
-@command("quiz", "quiz [PART]", "Debug This questions of a part")
-async def _quiz(s: ConsoleSession, args: list[str]) -> str:
+async def _practice_part(s: ConsoleSession, args: list[str]) -> int:
+    """The part named, else the one read last; leaves any review session."""
     s.reviewing_since = None
     quiz = s.services.quiz
-    number = quiz.find_part(" ".join(args)) if args else await quiz.default_part(s.learner)
-    return s.show_question(quiz.questions(number)[0])
+    return quiz.find_part(" ".join(args)) if args else await quiz.default_part(s.learner)
+
+
+@command("quiz", "quiz [PART]", "Debug This questions of a part")
+async def _quiz(s: ConsoleSession, args: list[str]) -> str:
+    return s.show_question(s.services.quiz.questions(await _practice_part(s, args))[0])
 
 
 @command("answer", "answer LETTER", "answer the current question")
@@ -266,10 +270,7 @@ async def _missed(s: ConsoleSession, _args: list[str]) -> str:
 
 @command("interview", "interview [PART]", "interview questions as flash cards")
 async def _interview(s: ConsoleSession, args: list[str]) -> str:
-    s.reviewing_since = None
-    quiz = s.services.quiz
-    number = quiz.find_part(" ".join(args)) if args else await quiz.default_part(s.learner)
-    return s.show_card(quiz.interview_cards(number)[0])
+    return s.show_card(s.services.quiz.interview_cards(await _practice_part(s, args))[0])
 
 
 @command("rate", "rate 1-4", "rate the current card: 1 again, 2 hard, 3 good, 4 easy")
