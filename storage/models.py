@@ -226,5 +226,130 @@ class GuildSettings(Base):
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     reminder_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    group_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    moderator_role_id: Mapped[int | None] = mapped_column(BigInteger)
     channel_broken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class StudyGroup(Base):
+    """Learners of one server working through a track together, at a shared weekly pace."""
+
+    __tablename__ = "study_groups"
+    __table_args__ = (
+        Index(
+            "uq_study_groups_guild_name",
+            "guild_id",
+            "name_key",
+            unique=True,
+            sqlite_where=text("disbanded_at IS NULL"),
+            postgresql_where=text("disbanded_at IS NULL"),
+        ),
+        CheckConstraint("pace BETWEEN 1 AND 7", name="pace_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))  # casefolded, for uniqueness
+    track: Mapped[str] = mapped_column(String(32))
+    pace: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
+    owner_id: Mapped[int] = mapped_column(BigInteger)  # a Discord user id
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    join_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disbanded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("study_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    discord_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GroupQuiz(Base):
+    """A live quiz in a group's thread: one question at a time, every member answers once."""
+
+    __tablename__ = "group_quizzes"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'finished', 'cancelled')", name="status_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("study_groups.id", ondelete="CASCADE"), index=True
+    )
+    part: Mapped[int] = mapped_column(SmallInteger)
+    question_ids: Mapped[list[str]] = mapped_column(JSON)
+    current: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(12), default="running", server_default="running")
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    started_by: Mapped[int] = mapped_column(BigInteger)
+    question_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class GroupQuizAnswer(Base):
+    __tablename__ = "group_quiz_answers"
+
+    quiz_id: Mapped[int] = mapped_column(
+        ForeignKey("group_quizzes.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    discord_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    letter: Mapped[str] = mapped_column(String(1))
+    correct: Mapped[bool] = mapped_column(Boolean)
+    points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Drill(Base):
+    """A server's daily drill: one Debug This question posted at a local time, revealed later."""
+
+    __tablename__ = "drills"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    local_time: Mapped[str] = mapped_column(String(5))  # HH:MM in time_zone
+    time_zone: Mapped[str] = mapped_column(String(64))
+    reveal_after_minutes: Mapped[int] = mapped_column(Integer, default=480, server_default="480")
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DrillPost(Base):
+    """One day's drill question; exactly one per drill and local day."""
+
+    __tablename__ = "drill_posts"
+    __table_args__ = (Index("uq_drill_posts_day", "drill_id", "day", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    question_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reveal_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class DrillAnswer(Base):
+    __tablename__ = "drill_answers"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("drill_posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    discord_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    letter: Mapped[str] = mapped_column(String(1))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
