@@ -1,0 +1,61 @@
+"""When a learner's daily reminder is due, in their own time zone, DST included.
+
+Local times are turned into UTC at each scheduling from the IANA zone, so a reminder set for
+08:00 arrives at 08:00 before and after a clock change. Two deliberate choices:
+- a local time that does not exist (the spring-forward gap) moves forward by the gap's length:
+  02:00 on the night clocks jump from 02:00 to 03:00 becomes 03:00 local;
+- a local time that occurs twice (fall back) is taken at its first occurrence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class ReminderPrefs:
+    time_zone: str
+    hour: int  # 0..23 local
+    quiet: tuple[int, int] | None = None  # [start, end) local hours; may wrap midnight
+    paused_until: datetime | None = None  # UTC
+
+
+def in_quiet_hours(hour: int, quiet: tuple[int, int] | None) -> bool:
+    if quiet is None:
+        return False
+    start, end = quiet
+    if start == end:
+        return False
+    return start <= hour < end if start < end else hour >= start or hour < end
+
+
+def local_to_utc(day: date, hour: int, zone: ZoneInfo) -> datetime:
+    """The UTC instant of `hour`:00 on `day` in `zone` (see the module notes for DST)."""
+    # fold=0 picks the first of two occurrences, and for a time in a gap it applies the offset
+    # from before the change, which lands exactly the gap's length later.
+    return datetime.combine(day, time(hour), tzinfo=zone).replace(fold=0).astimezone(UTC)
+
+
+def send_hour(prefs: ReminderPrefs) -> int:
+    """The reminder hour, moved to the end of the quiet hours when it falls inside them."""
+    if in_quiet_hours(prefs.hour, prefs.quiet):
+        assert prefs.quiet is not None
+        return prefs.quiet[1]
+    return prefs.hour
+
+
+def next_reminder(prefs: ReminderPrefs, after: datetime) -> datetime:
+    """The first reminder instant strictly after `after` (UTC), honouring quiet hours and pause."""
+    zone = ZoneInfo(prefs.time_zone)
+    start = after
+    if prefs.paused_until is not None and prefs.paused_until > start:
+        start = prefs.paused_until - timedelta(microseconds=1)
+    hour = send_hour(prefs)
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    while True:
+        candidate = local_to_utc(day, hour, zone)
+        if candidate > start:
+            return candidate
+        day += timedelta(days=1)
