@@ -71,7 +71,7 @@ async def test_due_cards_most_overdue_first_and_a_summary(steady: Services, cloc
     assert (summary.reviewed, summary.correct) == (2, 1)
     assert summary.next_due is not None and summary.next_due <= clock.now
     remaining = await steady.review.due(ME)
-    assert [d.item_id for d in remaining][0] == questions[2].id
+    assert remaining[0].item_id == questions[2].id
 
 
 async def test_interview_ratings_and_quickrefs_become_cards(steady: Services, clock: Clock) -> None:
