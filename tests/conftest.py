@@ -78,13 +78,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         path = tmp_path / "tutor.db"
         shutil.copy(sqlite_template, path)
         return f"sqlite+aiosqlite:///{path}"
-    return str(request.getfixturevalue("postgres_url"))
+    url = str(request.getfixturevalue("postgres_url"))
+    asyncio.run(_empty_tables(url))  # every test starts from an empty schema
+    return url
 
 
-async def _empty_tables(engine: AsyncEngine) -> None:
+async def _empty_tables(url: str) -> None:
     names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -93,8 +99,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        if engine.dialect.name == "postgresql":
-            await _empty_tables(engine)
         await engine.dispose()
 
 

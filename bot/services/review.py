@@ -109,7 +109,7 @@ class ReviewService(ServiceBase):
             rows = await session.scalars(
                 select(ReviewCard)
                 .where(ReviewCard.learner_id == learner.id, ReviewCard.due <= self.clock())
-                .order_by(ReviewCard.due)
+                .order_by(ReviewCard.due, ReviewCard.item_id)
                 .limit(limit * 2)
             )
             items = [DueItem(r.item_id, r.part, r.kind, r.due) for r in rows if r.item_id in known]
