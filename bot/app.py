@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.bot import TutorBot
 from bot.config import Settings
 from bot.services import Services
+from bot.services.groups import GroupLimits
 from content.store import CourseStore
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import schema_status, upgrade
@@ -46,7 +47,11 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     engine = create_engine(settings.resolved_database_url)
     try:
         await ensure_schema(engine)
-        yield App(settings, engine, Services(sessions=create_sessionmaker(engine), courses=courses))
+        services = Services(sessions=create_sessionmaker(engine), courses=courses)
+        services.groups.limits = GroupLimits(
+            settings.max_groups_per_server, settings.max_group_members, settings.group_quiz_seconds
+        )
+        yield App(settings, engine, services)
     finally:
         await engine.dispose()
 
@@ -66,7 +71,9 @@ async def ensure_schema(engine: AsyncEngine) -> None:
 
 def build_bot(app: App, *, heartbeat: bool = True) -> TutorBot:
     health_file = app.settings.health_file if heartbeat else None
-    return TutorBot(app.services, health_file=health_file)
+    return TutorBot(
+        app.services, health_file=health_file, outbox_send_rate=app.settings.outbox_send_rate
+    )
 
 
 async def run_bot(settings: Settings) -> None:

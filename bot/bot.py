@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.exts import walk_extensions
 from bot.health import clear_heartbeat, write_heartbeat
+from bot.scheduler import DiscordSender, Dispatcher, Renderers
 from bot.services import Services
 from bot.ui.errors import RESTARTING, reply_error, report_error
 
@@ -44,7 +45,13 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
 
 
 class TutorBot(commands.Bot):
-    def __init__(self, services: Services, *, health_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        health_file: Path | None = None,
+        outbox_send_rate: float = 20.0,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),
@@ -56,6 +63,14 @@ class TutorBot(commands.Bot):
         self.draining = False
         self._health_file = health_file
         self._heartbeat_task: asyncio.Task[None] | None = None
+        # Features register how their outbox kinds look (see bot.scheduler); the dispatcher
+        # starts once connected (never for `tutorbot sync`, which only logs in).
+        self.outbox_renderers = Renderers()
+        self.dispatcher = Dispatcher(
+            services.outbox,
+            DiscordSender(self, self.outbox_renderers),
+            send_rate=outbox_send_rate,
+        )
 
     async def setup_hook(self) -> None:
         for name in walk_extensions():
@@ -66,6 +81,7 @@ class TutorBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s", self.user)
+        self.dispatcher.start()
         await self._write_heartbeat()
 
     async def _beat(self) -> None:
@@ -99,6 +115,7 @@ class TutorBot(commands.Bot):
         return len(pending)
 
     async def close(self) -> None:
+        await self.dispatcher.stop()
         if self._heartbeat_task is not None:
             self._heartbeat_task.cancel()
             self._heartbeat_task = None

@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     health_max_age: float = Field(
         default=90.0, gt=0, description="Seconds after which the bot's heartbeat counts as stale"
     )
+    outbox_send_rate: float = Field(
+        default=20.0, gt=0, le=50, description="Reminders sent per second at most, per process"
+    )
+    max_groups_per_server: int = Field(
+        default=25, ge=1, le=500, description="Study groups a server may have at once"
+    )
+    max_group_members: int = Field(
+        default=20, ge=2, le=500, description="Members a study group may have"
+    )
+    group_quiz_seconds: int = Field(
+        default=30, ge=10, le=300, description="Time to answer each group quiz question"
+    )
 
     @field_validator("discord_token", mode="before")
     @classmethod

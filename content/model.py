@@ -7,7 +7,7 @@ checks it, `bot.services` uses it. Line numbers are 1-based and point into the a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -129,6 +129,44 @@ class Question:
 
 
 @dataclass(frozen=True)
+class LabExpect:
+    """What must hold for a lab to pass; the image must build in any case."""
+
+    exit_code: int | None = None  # runs to the end and exits with this code
+    running_for: float | None = None  # or: still running (and healthy, if it can tell) after N s
+    exit_on_stop: int | None = None  # with running_for: `docker stop` ends it with this code
+    stdout_contains: tuple[str, ...] = ()
+    non_root: bool = False  # the image's user is not root
+    healthcheck: bool = False  # the image declares a HEALTHCHECK
+    max_size_mb: float | None = None
+    max_layers: int | None = None
+    no_secret: tuple[str, ...] = ()  # in no history entry, config or layer
+    absent: tuple[str, ...] = ()  # paths that must not exist in the image
+
+    @property
+    def runs(self) -> bool:
+        """Whether grading starts a container at all."""
+        return (
+            self.exit_code is not None or self.running_for is not None or bool(self.stdout_contains)
+        )
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A graded, hands-on version of an exercise: a ```toml lab block (content/README.md)."""
+
+    submit: tuple[str, ...]  # the files the learner writes, "Dockerfile" first by default
+    base_images: tuple[str, ...]  # what FROM may name (besides earlier stages)
+    expect: LabExpect
+    task: str = ""  # what to do in the sandbox, beside the exercise's own task
+    context: Mapping[str, str] = field(default_factory=dict)  # extra build-context files
+    command: tuple[str, ...] | None = None  # run this instead of the image's CMD
+    timeout: float = 10.0  # seconds the container may run
+    memory_mb: int | None = None  # lower than the server's limit, when the lab needs it
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     part: int
@@ -138,6 +176,7 @@ class Exercise:
     expected: str
     files: Mapping[str, str]  # fixture files from ```lang file=NAME blocks
     line: int
+    lab: Lab | None = None  # set when the exercise can be graded in the sandbox
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from content.chunker import (
     normalize_newlines,
     render,
 )
+from content.lab import is_lab_fence, parse_lab
 from content.model import (
     SECTION_NAMES,
     Card,
@@ -35,6 +36,7 @@ from content.model import (
     Chunk,
     Course,
     Exercise,
+    Lab,
     Part,
     PartInfo,
     Problem,
@@ -759,6 +761,7 @@ class _Article:
             self.report.error(item.line, f"{stars} stars: exercises are rated ⭐ to ⭐⭐⭐")
         title = _NUMBER.sub("", title, count=1)
         ident = self._take_id(item)
+        lab_block, end = self._take_lab(item)
         expected_at = next(
             (
                 position
@@ -773,15 +776,45 @@ class _Article:
             self.report.error(item.line, "exercise has no paragraph starting **Expected result:**")
         else:
             start = self._start(item.blocks[expected_at])
-            expected = _EXPECTED.sub("", self._render(start, item.end), count=1).strip()
+            expected = _EXPECTED.sub("", self._render(start, end), count=1).strip()
             if not expected:
                 self.report.error(start + 1, "the expected result is empty")
         task = self._render_blocks(task_blocks)
         if not task:
             self.report.error(item.line, "exercise has no task")
+        files = self._files(item)
+        lab = self._lab(lab_block, files) if lab_block is not None else None
         return Exercise(
-            ident, self.info.number, stars, title, task, expected, self._files(item), item.line
+            ident, self.info.number, stars, title, task, expected, files, item.line, lab
         )
+
+    def _take_lab(self, item: _Item) -> tuple[int | None, int]:
+        """The exercise's ```toml lab block (removed from its blocks) and where its text ends."""
+        labs = [
+            b
+            for b in item.blocks
+            if self.tokens[b].type == "fence" and is_lab_fence(self.tokens[b].info)
+        ]
+        if not labs:
+            return None, item.end
+        for extra in labs[1:]:
+            self.report.error(self._start(extra) + 1, "an exercise has at most one lab block")
+        block = labs[0]
+        last = block == item.blocks[-1]
+        if not last:
+            self.report.error(
+                self._start(block) + 1,
+                "the lab block must be the exercise's last block, after the expected result",
+            )
+        item.blocks[:] = [b for b in item.blocks if b not in labs]
+        return block, self._start(block) if last else item.end
+
+    def _lab(self, block: int, files: dict[str, str]) -> Lab | None:
+        found: list[tuple[int, str]] = []
+        lab = parse_lab(self.tokens[block].content, self._start(block) + 1, files, found)
+        for line, message in found:
+            self.report.error(line, message)
+        return lab
 
     def _files(self, item: _Item) -> dict[str, str]:
         files: dict[str, str] = {}

@@ -353,3 +353,19 @@ class DrillAnswer(Base):
     discord_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     letter: Mapped[str] = mapped_column(String(1))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ExerciseCompletion(Base):
+    """An exercise a learner finished: for now, a lab the sandbox graded as passed."""
+
+    __tablename__ = "exercise_completions"
+
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
+    exercise_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    part: Mapped[int] = mapped_column(SmallInteger)
+    source: Mapped[str] = mapped_column(String(8), default="lab", server_default="lab")
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    build_seconds: Mapped[float | None] = mapped_column(Float)
+    image_bytes: Mapped[int | None] = mapped_column(BigInteger)

@@ -10,7 +10,12 @@ import fsrs
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.base import make_scheduler, utc_now
+from bot.services.drills import DrillService
+from bot.services.groups import GroupService
+from bot.services.jobs import OutboxJobs
+from bot.services.labs import LabService
 from bot.services.learners import LearnerService
+from bot.services.outbox import OutboxService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.services.reading import ReadingService
@@ -33,4 +38,8 @@ class Services:
         self.reading = ReadingService(*shared)
         self.quiz = QuizService(*shared)
         self.progress = ProgressService(*shared)
+        self.outbox = OutboxService(*shared)
         self.review = ReviewService(*shared)
+        self.groups = GroupService(*shared, jobs=OutboxJobs(self.outbox))
+        self.drills = DrillService(*shared, jobs=OutboxJobs(self.outbox))
+        self.labs = LabService(*shared)

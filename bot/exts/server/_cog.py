@@ -1,0 +1,65 @@
+"""/server reminders: where moderators send reminders that cannot go by DM."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.bot import TutorBot
+from bot.errors import UserError
+from bot.services.outbox import ReminderChannel
+
+NEEDS_MANAGE_SERVER = "Only members with the **Manage Server** permission can change this."
+
+
+def describe(chosen: ReminderChannel | None) -> str:
+    if chosen is None:
+        return (
+            "No reminder channel is chosen: learners whose DMs are closed get no reminders. "
+            "Choose one with `/server reminders channel:`."
+        )
+    if not chosen.usable:
+        assert chosen.broken_at is not None
+        return (
+            f"Reminders used to go to <#{chosen.channel_id}>, but I could not post there "
+            f"(since {discord.utils.format_dt(chosen.broken_at, 'f')}). "
+            "Choose a channel I can write in with `/server reminders channel:`."
+        )
+    return f"Reminders for learners whose DMs are closed go to <#{chosen.channel_id}>."
+
+
+class ServerSettings(commands.Cog):
+    server = app_commands.Group(
+        name="server",
+        description="Server settings for moderators",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: TutorBot) -> None:
+        self.bot = bot
+
+    @server.command(
+        name="reminders", description="Where reminders go when a learner's DMs are closed"
+    )
+    @app_commands.describe(channel="The channel to use; leave it out to see the current one")
+    async def reminders(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        guild = interaction.guild
+        if guild is None:  # guild_only: Discord never sends it from a DM
+            raise UserError("This works in a server only.")
+        outbox = self.bot.services.outbox
+        if channel is not None:
+            # default_permissions only hides the command; server admins can override it.
+            if not interaction.permissions.manage_guild:
+                raise UserError(NEEDS_MANAGE_SERVER)
+            if not channel.permissions_for(guild.me).send_messages:
+                raise UserError(
+                    f"I can't send messages in {channel.mention}. Give me that permission "
+                    "there, or choose another channel."
+                )
+            await outbox.set_reminder_channel(guild.id, channel.id)
+        text = describe(await outbox.reminder_channel(guild.id))
+        await interaction.response.send_message(text, ephemeral=True)

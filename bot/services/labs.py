@@ -1,0 +1,287 @@
+"""Hands-on labs: Dockerfile review (no daemon needed) and graded exercises in the sandbox.
+
+The review runs hadolint and the course's rules in a worker thread. A graded submission is
+checked before it queues (refusals cost the learner nothing), waits its turn in the bounded
+queue, builds and runs in the sandbox (a worker thread), and a pass is stored as the exercise
+done. With no daemon, or the sandbox switched off, only the sandbox is off: review still works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.errors import UserError
+from bot.labs.checks import CheckResult, grade_outcome
+from bot.labs.preflight import CREATED_LABEL, JOB_LABEL, prepare
+from bot.labs.queue import JobQueue
+from bot.labs.results import Job, Outcome
+from bot.labs.review import MAX_REVIEW_CHARS, Review, review_dockerfile
+from bot.labs.sandbox import Sandbox, SandboxUnavailable
+from bot.labs.settings import LabSettings
+from bot.services.activity import record_activity
+from bot.services.base import ServiceBase, learner_or_none, require_learner
+from content.model import Exercise, Lab
+from storage.models import ExerciseCompletion
+
+log = logging.getLogger(__name__)
+
+STATUS_TTL = 30.0  # seconds a daemon check stays valid
+SWEEP_AGE = 15 * 60.0  # leftovers older than any job can live are a crashed job's
+
+Progress = Callable[[int], Awaitable[None]]  # 1, 2, ... = place in the queue; 0 = building
+
+
+class UnknownExercise(UserError):
+    def __init__(self, text: str) -> None:
+        super().__init__(
+            f"There is no graded exercise {text[:40]!r}. Pick one from the list as you type."
+        )
+
+
+class SandboxOff(UserError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The lab sandbox is off on this server, so exercises cannot be graded here. "
+            "`/lab review` still checks any Dockerfile you paste."
+        )
+
+
+class BadSubmission(UserError):
+    pass
+
+
+@dataclass(frozen=True)
+class LabTask:
+    exercise: Exercise
+    lab: Lab
+    sandbox_on: bool
+    done: bool  # the learner passed it before
+
+
+@dataclass(frozen=True)
+class Grade:
+    exercise: Exercise
+    checks: tuple[CheckResult, ...]
+    build_seconds: float
+    image_bytes: int | None
+    log: str  # the build log (failed build) or the container's output, capped
+    newly_done: bool  # this pass is the first
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+@dataclass
+class LabService(ServiceBase):
+    lab_settings: LabSettings = field(default_factory=LabSettings)
+
+    def __post_init__(self) -> None:
+        settings = self.lab_settings
+        self.sandbox = Sandbox(settings)
+        self.queue = JobQueue(settings.concurrency, settings.queue_size, settings.cooldown)
+        self._status: tuple[float, bool] | None = None
+
+    # --- review ---------------------------------------------------------------------------
+
+    async def review(self, text: str, dockerignore: str | None = None) -> Review:
+        if not text.strip():
+            raise BadSubmission("That Dockerfile is empty.")
+        if len(text) > MAX_REVIEW_CHARS:
+            raise BadSubmission(
+                f"That file has {len(text)} characters; the review takes up to {MAX_REVIEW_CHARS}."
+            )
+        return await asyncio.to_thread(review_dockerfile, text, dockerignore=dockerignore)
+
+    def part_label(self, number: int | None) -> str | None:
+        """`Part 5 · Dockerfile optimization`, as course.toml names it."""
+        part = self.course.parts.get(number) if number is not None else None
+        return f"Part {number} · {part.info.title}" if part is not None else None
+
+    # --- exercises ------------------------------------------------------------------------
+
+    def exercises(self) -> list[Exercise]:
+        """Every exercise with a lab, in course order."""
+        return [
+            exercise
+            for part in self.course.parts.values()
+            for exercise in part.exercises
+            if exercise.lab is not None
+        ]
+
+    def exercise(self, text: str) -> Exercise:
+        wanted = text.strip().split(" ", 1)[0].lower()
+        found = next((e for e in self.exercises() if e.id == wanted), None)
+        if found is None:
+            raise UnknownExercise(text.strip())
+        return found
+
+    async def sandbox_on(self) -> bool:
+        """Whether graded labs can run here: switched on and the daemon answers (cached)."""
+        if not self.lab_settings.enabled:
+            return False
+        now = time.monotonic()
+        if self._status is None or now - self._status[0] > STATUS_TTL:
+            self._status = (now, await asyncio.to_thread(self.sandbox.available))
+        return self._status[1]
+
+    async def start_up(self) -> None:
+        """Cap build processes and sweep what a crashed process left; quiet with no daemon."""
+        if not await self.sandbox_on():
+            log.info("lab sandbox is off (disabled or no Docker daemon): review only")
+            return
+        try:
+            await asyncio.to_thread(self.sandbox.prepare)
+            removed = await asyncio.to_thread(self.sandbox.sweep, SWEEP_AGE)
+        except SandboxUnavailable as exc:
+            log.warning("lab sandbox start-up failed: %s", exc)
+            return
+        if removed:
+            log.info("removed %d leftover lab containers and images", removed)
+
+    async def start(self, discord_id: int, text: str) -> LabTask:
+        exercise = self.exercise(text)
+        assert exercise.lab is not None
+        async with self.sessions() as session:
+            learner = await require_learner(session, discord_id)
+            done = await session.get(ExerciseCompletion, (learner.id, exercise.id)) is not None
+        return LabTask(exercise, exercise.lab, await self.sandbox_on(), done)
+
+    async def done_ids(self, discord_id: int) -> set[str]:
+        async with self.sessions() as session:
+            learner = await learner_or_none(session, discord_id)
+            if learner is None:
+                return set()
+            rows = await session.scalars(
+                select(ExerciseCompletion.exercise_id).where(
+                    ExerciseCompletion.learner_id == learner.id
+                )
+            )
+            return set(rows)
+
+    # --- grading --------------------------------------------------------------------------
+
+    def _limits(self, lab: Lab) -> tuple[int, float]:
+        settings = self.lab_settings
+        memory = min(lab.memory_mb or settings.memory_mb, settings.memory_mb)
+        return memory, min(lab.timeout, settings.run_timeout)
+
+    def allowed_images(self, lab: Lab) -> dict[str, str]:
+        """The lab's base images that this server has, each with its local stand-in."""
+        images = self.lab_settings.images
+        return {name: images[name] for name in lab.base_images if name in images}
+
+    def _job(self, exercise: Exercise, files: Mapping[str, str]) -> tuple[Job, list[str]]:
+        lab = exercise.lab
+        assert lab is not None
+        unknown = sorted(set(files) - set(lab.submit))
+        if unknown:
+            raise BadSubmission(f"This lab takes {', '.join(lab.submit)}, not {unknown[0]}.")
+        if "Dockerfile" in lab.submit and not files.get("Dockerfile", "").strip():
+            raise BadSubmission("The Dockerfile is empty.")
+        job_id, created = Job.new_id(), int(time.time())
+        allowed = self.allowed_images(lab)
+        prepared = prepare(
+            {**exercise.files, **lab.context, **files},
+            allowed,
+            max_bytes=self.lab_settings.max_input_kb * 1024,
+            labels=f"{JOB_LABEL}={job_id} {CREATED_LABEL}={created}",
+        )
+        memory, _ = self._limits(lab)
+        aliases = {local: name for name, local in allowed.items() if local != name}
+        job = Job(job_id, prepared.files, lab, memory, created, aliases)
+        return job, list(prepared.bases)
+
+    async def submit(
+        self,
+        discord_id: int,
+        exercise_id: str,
+        files: Mapping[str, str],
+        progress: Progress | None = None,
+    ) -> Grade:
+        """Grade a learner's submission and store a pass as the exercise done."""
+        async with self.sessions() as session:
+            await require_learner(session, discord_id)
+        grade, outcome = await self.grade(discord_id, exercise_id, files, progress)
+        if grade.passed:
+            newly = await self._complete(discord_id, grade.exercise, outcome)
+            grade = replace(grade, newly_done=newly)
+        return grade
+
+    async def grade(
+        self,
+        owner: int,
+        exercise_id: str,
+        files: Mapping[str, str],
+        progress: Progress | None = None,
+    ) -> tuple[Grade, Outcome]:
+        """Refused at once when it cannot run; else queued (as `owner`), built, run, graded."""
+        return await self.grade_exercise(owner, self.exercise(exercise_id), files, progress)
+
+    async def grade_exercise(
+        self,
+        owner: int,
+        exercise: Exercise,
+        files: Mapping[str, str],
+        progress: Progress | None = None,
+    ) -> tuple[Grade, Outcome]:
+        lab = exercise.lab
+        assert lab is not None
+        job, bases = self._job(exercise, files)
+        if not await self.sandbox_on():
+            raise SandboxOff()
+        async with self.queue.slot(owner, progress):
+            if progress is not None:
+                await progress(0)
+            try:
+                outcome = await asyncio.to_thread(self.sandbox.run_job, job, bases)
+            except SandboxUnavailable:
+                self._status = None
+                raise SandboxOff() from None
+        memory, timeout = self._limits(lab)
+        checks = tuple(grade_outcome(lab, outcome, memory, timeout))
+        size = outcome.image.size_bytes if outcome.image else None
+        shown = _shown_log(outcome)
+        return Grade(exercise, checks, outcome.build.seconds, size, shown, False), outcome
+
+    async def _complete(self, discord_id: int, exercise: Exercise, outcome: Outcome) -> bool:
+        """Store the pass (once); True when it is the learner's first pass of the exercise."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            learner = await require_learner(session, discord_id)
+            dialect = session.bind.dialect.name if session.bind else "sqlite"
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            statement = (
+                insert(ExerciseCompletion)
+                .values(
+                    learner_id=learner.id,
+                    exercise_id=exercise.id,
+                    part=exercise.part,
+                    source="lab",
+                    completed_at=now,
+                    build_seconds=outcome.build.seconds,
+                    image_bytes=outcome.image.size_bytes if outcome.image else None,
+                )
+                .on_conflict_do_nothing()
+            )
+            result = await session.execute(statement)
+            newly = bool(getattr(result, "rowcount", 0))
+            if newly:
+                await record_activity(session, learner, now)
+        return newly
+
+
+def _shown_log(outcome: Outcome) -> str:
+    """What helps the learner most: the build log when it failed, else the run's output."""
+    if not outcome.build.ok or outcome.run is None:
+        return outcome.build.log
+    run = outcome.run
+    text = run.stdout + (("\n" + run.stderr) if run.stderr else "")
+    return text + ("\n[output truncated]" if run.truncated else "")

@@ -1,0 +1,134 @@
+"""Fixtures for the lab tests: a real Docker daemon, a tiny local base image, test limits.
+
+Docker tests are marked `docker`. With no daemon they skip, saying why, unless CI is set: in CI
+an unreachable daemon fails them loudly (CI installs and starts one). They build their own base
+image (`tutor-lab/busybox:latest`, imported from Debian's busybox-static), never pull, and
+keep limits short so the folder stays quick. Every job a test ran is checked for leftovers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+
+from bot.config import default_course_dir
+from bot.labs.baseimage import ensure_busybox_image
+from bot.labs.sandbox import Sandbox
+from bot.labs.settings import LabSettings
+from tests.bot.conftest import fake  # noqa: F401  (the loopback Discord, for the journey)
+
+HERE = Path(__file__).parent
+SNIPPETS = HERE / "snippets"
+SOLUTIONS = HERE / "solutions"
+TEST_IMAGE = "tutor-lab/busybox:latest"
+
+
+def short_limits(**overrides: object) -> LabSettings:
+    """Short limits; both course base images stand for the imported busybox."""
+    values: dict[str, object] = {
+        "images": {"busybox:latest": TEST_IMAGE, "debian:bookworm-slim": TEST_IMAGE},
+        "concurrency": 2,
+        "queue_size": 4,
+        "cooldown": 0.0,
+        "memory_mb": 64,
+        "pids": 32,
+        "build_timeout": 8.0,
+        "run_timeout": 10.0,
+        "max_write_mb": 64,
+        "max_output_kb": 4,
+        "build_pids": 64,
+        "build_cgroup": "tutor-lab-test",
+    }
+    values.update(overrides)
+    return LabSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs a Docker daemon and none is reachable: {exc}", pytrace=False)
+        pytest.skip(f"no Docker daemon reachable ({exc.__class__.__name__}); CI runs these")
+    ensure_busybox_image(client, TEST_IMAGE)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox(docker_client: docker.DockerClient) -> Iterator[Sandbox]:
+    """One prepared sandbox for the session; afterwards, nothing of its jobs may remain."""
+    box = RecordingSandbox(short_limits())
+    box.prepare()
+    yield box
+    left = box.leftovers(box.job_ids)
+    assert left == [], f"the sandbox left these behind: {left}"
+
+
+class RecordingSandbox(Sandbox):
+    """A sandbox that remembers the ids of the jobs it ran, to check that they left nothing."""
+
+    def __init__(self, settings: LabSettings) -> None:
+        super().__init__(settings)
+        self.job_ids: list[str] = []
+
+    def run_job(self, job, base_refs):  # type: ignore[no-untyped-def]
+        self.job_ids.append(job.id)
+        return super().run_job(job, base_refs)
+
+
+# --- the graded exercises ---------------------------------------------------------------------
+
+
+def snippet(exercise_id: str) -> str:
+    return (SNIPPETS / f"{exercise_id}.md").read_text(encoding="utf-8").strip() + "\n"
+
+
+def paste_lab(article: str, exercise_id: str, block: str) -> str:
+    """The article with `block` added at the end of the exercise, as the lead will paste it."""
+    lines = article.split("\n")
+    at = next(i for i, line in enumerate(lines) if f"id: {exercise_id} " in line)
+    end = next(
+        (i for i in range(at + 1, len(lines)) if lines[i].startswith(("### ", "## "))),
+        len(lines),
+    )
+    while end > at and not lines[end - 1].strip():
+        end -= 1
+    rest = lines[end:]
+    while rest and not rest[0].strip():
+        rest.pop(0)
+    return "\n".join([*lines[:end], "", block.rstrip("\n"), "", *rest])
+
+
+@pytest.fixture(scope="session")
+def lab_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped course with the eight lab snippets pasted in (unless an article has them)."""
+    course = tmp_path_factory.mktemp("labcourse") / "docker"
+    shutil.copytree(default_course_dir(), course)
+    for path in sorted(SNIPPETS.glob("*.md")):
+        exercise_id = path.stem
+        article = next(
+            a for a in course.glob("*.md") if f"id: {exercise_id} " in a.read_text("utf-8")
+        )
+        text = article.read_text(encoding="utf-8")
+        head = text.split(f"id: {exercise_id} ", 1)[1].split("\n### ", 1)[0]
+        if "```toml lab" not in head:
+            article.write_text(paste_lab(text, exercise_id, snippet(exercise_id)), "utf-8")
+    return course
+
+
+def solution(exercise_id: str, kind: str) -> dict[str, str]:
+    folder = SOLUTIONS / exercise_id / kind
+    return {
+        str(p.relative_to(folder)): p.read_text(encoding="utf-8")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

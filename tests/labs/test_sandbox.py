@@ -1,0 +1,212 @@
+"""The abuse suite against the real daemon: the sandbox holds, reports why, and leaves nothing.
+
+Limits here are the short ones of `short_limits()`: 64 MB, 32 processes, a 4 s run and an
+8 s build. Each test also checks that its own job left no container or image behind; the
+session fixture checks every job of the run once more at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+
+from bot.labs.preflight import Refused
+from bot.labs.sandbox import Sandbox
+from bot.services.labs import Grade, LabService
+from content.model import Exercise, Lab, LabExpect
+from content.store import CourseStore
+from storage.db import create_engine, create_sessionmaker
+from tests.content.conftest import VALID
+from tests.labs.conftest import RecordingSandbox, short_limits
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+async def labs(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[LabService]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+    service = LabService(
+        create_sessionmaker(engine), CourseStore(VALID), lab_settings=short_limits()
+    )
+    service.sandbox = sandbox
+    yield service
+    await engine.dispose()
+
+
+def exercise(command: list[str] | None = None, timeout: float = 4, **expect: object) -> Exercise:
+    lab = Lab(
+        ("Dockerfile",),
+        ("busybox:latest",),
+        LabExpect(**expect),  # type: ignore[arg-type]
+        command=tuple(command) if command else None,
+        timeout=timeout,
+    )
+    return Exercise("abuse", 9, 1, "Abuse", "", "", {}, 1, lab)
+
+
+async def graded(labs: LabService, dockerfile: str, ex: Exercise) -> Grade:
+    grade, outcome = await labs.grade_exercise(1, ex, {"Dockerfile": dockerfile})
+    assert labs.sandbox.leftovers([outcome.job_id]) == []
+    return grade
+
+
+def detail(grade: Grade, name: str) -> tuple[bool, str]:
+    found = {c.name: (c.passed, c.detail) for c in grade.checks}
+    assert name in found, found
+    return found[name]
+
+
+SHELL = 'FROM busybox:latest\nCMD ["sh", "-c", "{}"]\n'
+
+
+async def test_a_well_behaved_image_passes_with_facts(labs: LabService) -> None:
+    text = 'FROM busybox:latest\nRUN echo hi > /hello\nUSER 65534\nCMD ["cat", "/hello"]\n'
+    grade = await graded(
+        labs, text, exercise(exit_code=0, stdout_contains=("hi",), non_root=True, max_layers=2)
+    )
+    assert grade.passed, grade.checks
+    assert grade.build_seconds > 0 and grade.image_bytes and grade.image_bytes < 3_000_000
+    assert grade.log.strip() == "hi"
+
+
+async def test_a_fork_bomb_is_held_by_the_pids_limit(labs: LabService) -> None:
+    # after the bomb, only shell builtins: there is no process left to fork
+    bomb = SHELL.format(
+        "f(){ f | f & }; f; i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done; "
+        "n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; echo $n"
+    )
+    grade = await graded(labs, bomb, exercise(exit_code=0))
+    passed, why = detail(grade, "exits with code 0")
+    assert passed, why
+    counts = [int(line) for line in grade.log.splitlines() if line.isdigit()]
+    assert counts and counts[-1] <= short_limits().pids
+    assert "can't fork" in grade.log  # it did hit the limit
+
+
+async def test_a_fork_bomb_in_a_build_step_is_held_too(labs: LabService) -> None:
+    if not labs.sandbox.build_pids_limited:
+        pytest.skip("this host does not let the tests set a pids limit on build steps")
+    text = (
+        "FROM busybox:latest\n"
+        "RUN f(){ f | f & }; f; sleep 1; ls /proc | grep -c '^[0-9]' > /count\n"
+        'CMD ["cat", "/count"]\n'
+    )
+    grade = await graded(labs, text, exercise(exit_code=0))
+    assert detail(grade, "the image builds")[0]
+    assert 0 < int(grade.log.strip()) <= short_limits().build_pids
+
+
+async def test_a_memory_hog_is_reported_out_of_memory(labs: LabService) -> None:
+    hog = SHELL.format("x=$(yes | head -c 300000000); echo done")
+    grade = await graded(labs, hog, exercise(exit_code=0))
+    passed, why = detail(grade, "exits with code 0")
+    assert not passed
+    assert why == "killed by the OOM killer: out of memory (exit 137, limit 64 MB)"
+
+
+async def test_an_endless_loop_is_killed_at_the_limit(labs: LabService) -> None:
+    grade = await graded(
+        labs, SHELL.format("while :; do :; done"), exercise(exit_code=0, timeout=2)
+    )
+    assert detail(grade, "exits with code 0") == (
+        False,
+        "still running at the 2 s limit, so it was killed",
+    )
+
+
+async def test_an_endless_build_step_is_killed_at_the_limit(labs: LabService) -> None:
+    text = "FROM busybox:latest\nRUN while :; do :; done\n"
+    grade = await graded(labs, text, exercise(exit_code=0))
+    assert detail(grade, "the image builds") == (False, "the build took longer than 8 s")
+
+
+async def test_a_flood_of_output_is_truncated(labs: LabService) -> None:
+    grade = await graded(
+        labs, 'FROM busybox:latest\nCMD ["yes"]\n', exercise(exit_code=0, timeout=2)
+    )
+    assert grade.log.endswith("[output truncated]")
+    assert len(grade.log) <= short_limits().max_output_kb * 1024 + 100
+
+
+async def test_a_build_step_that_writes_too_much_is_stopped(labs: LabService) -> None:
+    text = "FROM busybox:latest\nRUN dd if=/dev/zero of=/big bs=1M count=2000\n"
+    grade = await graded(labs, text, exercise(exit_code=0))
+    assert detail(grade, "the image builds") == (False, "a build step wrote more than 64 MB")
+
+
+# The connection attempts below run only where the namespace has no route at all, so even a
+# broken sandbox could never send a packet anywhere.
+NO_ROUTE_THEN_CONNECT = (
+    '[ -z "$(ip route)" ] || { echo has-routes; exit 3; }; nc -w 1 192.0.2.1 80 </dev/null 2>&1'
+)
+
+
+async def test_the_network_is_out_of_reach(labs: LabService) -> None:
+    probe = SHELL.format(
+        "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; "
+        + NO_ROUTE_THEN_CONNECT.replace('"', '\\"')
+        + "; echo nc=$?"
+    )
+    grade = await graded(labs, probe, exercise(exit_code=0))
+    assert grade.log.splitlines()[0] == "lo"  # no interface but loopback
+    assert "Network is unreachable" in grade.log and "nc=1" in grade.log
+    build = "FROM busybox:latest\nRUN " + NO_ROUTE_THEN_CONNECT + "\n"
+    grade = await graded(labs, build, exercise())
+    assert not detail(grade, "the image builds")[0]
+    assert "Network is unreachable" in grade.log
+
+
+async def test_the_root_filesystem_is_read_only_and_nobody_is_root(labs: LabService) -> None:
+    probe = SHELL.format("id -u; echo x > /owned; echo rc=$?; echo y > /tmp/ok && echo tmp=ok")
+    grade = await graded(labs, probe, exercise(exit_code=0))
+    lines = grade.log.splitlines()
+    assert lines[0] == "65534"
+    assert "Read-only file system" in grade.log and "rc=1" in grade.log
+    assert "tmp=ok" in grade.log
+
+
+async def test_refused_before_anything_runs(labs: LabService) -> None:
+    for text, reason in [
+        ("FROM busybox:latest\nADD http://example.org/x /x\n", "`ADD <url>` is refused"),
+        ("FROM alpine:3.20\n", "FROM `alpine:3.20` is not allowed here"),
+    ]:
+        with pytest.raises(Refused, match="Nothing was built") as caught:
+            await labs.grade_exercise(1, exercise(), {"Dockerfile": text})
+        assert any(reason in r for r in caught.value.reasons)
+    assert labs.queue.running == 0
+
+
+async def test_a_missing_base_image_is_never_pulled(labs: LabService) -> None:
+    labs.lab_settings = short_limits(images={"busybox:latest": "tutor-lab/absent:never"})
+    grade, _ = await labs.grade_exercise(1, exercise(), {"Dockerfile": "FROM busybox:latest\n"})
+    passed, why = detail(grade, "the image builds")
+    assert not passed and "is not on this server (the sandbox never pulls)" in why
+
+
+async def test_the_sweep_removes_what_a_crashed_job_left(
+    docker_client: docker.DockerClient,
+) -> None:
+    box = RecordingSandbox(short_limits())
+    left = docker_client.containers.create(
+        "tutor-lab/busybox:latest",
+        ["true"],
+        labels={"tutor-lab.job": "crashed1", "tutor-lab.created": "1"},
+    )
+    fresh = docker_client.containers.create(
+        "tutor-lab/busybox:latest",
+        ["true"],
+        labels={"tutor-lab.job": "running1", "tutor-lab.created": "9999999999"},
+    )
+    try:
+        assert box.sweep(older_than=60) >= 1
+        assert box.leftovers(["crashed1"]) == []
+        assert box.leftovers(["running1"]) != []  # a job still in flight stays
+    finally:
+        for container in (left, fresh):
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True)

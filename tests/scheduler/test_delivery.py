@@ -1,0 +1,155 @@
+"""Where reminders go and who they may ping, through the real bot and the loopback Discord."""
+
+from __future__ import annotations
+
+from bot.services.outbox import FAILED, NO_ROUTE, SENT
+from tests.scheduler.helpers import eventually
+from tests.scheduler.world import World
+
+NOBODY = {"parse": []}  # no @everyone, @here, roles or users
+
+
+async def test_a_due_reminder_arrives_once_by_dm(world: World) -> None:
+    user = world.learners[0]
+    row_id = await world.remind(user, "Part 3 is due for review [r1]")
+    message = await world.fake.wait_for_message(
+        lambda m: "[r1]" in m["content"], channel_id=world.fake.dm_channel_id(user)
+    )
+    await eventually(lambda: _status(world, row_id, SENT))
+    row = await world.row(row_id)
+    assert message["content"] == "Part 3 is due for review [r1]"
+    assert message["nonce"] == row.nonce
+    assert message["allowed_mentions"] == NOBODY
+    assert row.attempts == 1 and row.sent_at is not None and row.sent_at >= row.due_at
+    assert world.delivered() == {"r1": 1}
+
+
+async def test_everyone_here_and_roles_in_a_reminder_ping_nobody(world: World) -> None:
+    text = "@everyone @here <@&123456789012345678> <@987654321098765432> look [r2]"
+    await world.services.outbox.set_reminder_channel(world.fake.guild.id, world.reminders.id)
+    await world.remind(world.learners[0], text)
+    await world.remind(world.closed, text.replace("r2", "r3"))
+    await eventually(lambda: world.delivered() == {"r2": 1, "r3": 1})
+    (dm,) = world.fake.dm_messages(world.learners[0])
+    (post,) = world.fake.messages_in(world.reminders.id)
+    assert dm["allowed_mentions"] == NOBODY
+    # In the server channel, the learner it falls back for, and nobody else.
+    assert post["allowed_mentions"] == {**NOBODY, "users": [world.closed.id]}
+    assert text in dm["content"]
+
+
+async def test_closed_dms_fall_back_to_the_server_channel_and_are_not_retried(
+    world: World,
+) -> None:
+    await world.services.outbox.set_reminder_channel(world.fake.guild.id, world.reminders.id)
+    first = await world.remind(world.closed, "Review Part 2 [r1]")
+    await eventually(lambda: len(world.fake.messages_in(world.reminders.id)) == 1)
+    second = await world.remind(world.closed, "Review Part 5 [r2]")
+    await eventually(lambda: len(world.fake.messages_in(world.reminders.id)) == 2)
+    posts = world.fake.messages_in(world.reminders.id)
+    assert posts[0]["content"].startswith(f"<@{world.closed.id}> your DMs are closed to me")
+    assert "Review Part 2 [r1]" in posts[0]["content"]
+    assert all(p["allowed_mentions"]["users"] == [world.closed.id] for p in posts)
+    dm_tries = [a for a in world.sender.attempts if a.where == "dm"]
+    assert len(dm_tries) == 1  # 50007 is never retried, nor tried again for the next one
+    assert world.fake.find_requests("POST", f"/channels/{dm_tries[0].target}/messages") == []
+    closed_dm = world.fake.find_requests("POST", "/channels/*/messages")[0]
+    assert (closed_dm.status, closed_dm.error and closed_dm.error["code"]) == (403, 50007)
+    profile = await world.services.learners.profile(world.closed.id)
+    assert profile is not None and profile.dm_unreachable
+    for row_id in (first, second):
+        assert (await world.row(row_id)).status == SENT
+
+
+async def test_closed_dms_and_no_channel_fail_with_a_reason_the_learner_is_told(
+    world: World,
+) -> None:
+    row_id = await world.remind(world.closed, "Review [r1]")
+    await eventually(lambda: _status(world, row_id, FAILED))
+    row = await world.row(row_id)
+    assert row.last_error == NO_ROUTE
+    notice = await world.services.outbox.unreachable_notice(world.closed.id)
+    assert notice is not None and "direct messages are closed" in notice
+    assert world.delivered() == {}
+
+
+async def test_a_channel_that_refuses_is_reported_once_and_dropped(world: World) -> None:
+    outbox = world.services.outbox
+    guild = world.fake.guild
+    await outbox.set_reminder_channel(guild.id, world.reminders.id)
+    path = f"/channels/{world.reminders.id}/messages"
+    world.fake.fail_next("POST", path, status=403, code=50013)
+    first = await world.remind(world.closed, "Review [r1]")
+    await eventually(lambda: _status(world, first, FAILED))
+    second = await world.remind(world.closed, "Review [r2]")
+    await eventually(lambda: _status(world, second, FAILED))
+
+    (told,) = world.fake.dm_messages(world.owner)
+    assert f"<#{world.reminders.id}>" in told["content"] and "50013" in told["content"]
+    assert told["allowed_mentions"] == NOBODY
+    assert len(world.fake.find_requests("POST", path)) == 1  # not used again
+    assert (await world.row(second)).last_error == NO_ROUTE
+    chosen = await outbox.reminder_channel(guild.id)
+    assert chosen is not None and not chosen.usable
+
+    # A moderator picks a channel again: it is used, and a later failure is reported again.
+    await outbox.set_reminder_channel(guild.id, world.general.id)
+    third = await world.remind(world.closed, "Review [r3]")
+    await eventually(lambda: _status(world, third, SENT))
+    assert world.delivered() == {"r3": 1}
+
+
+async def test_a_deleted_channel_is_reported_too(world: World) -> None:
+    gone = 1_111_111_111_111_111
+    await world.services.outbox.set_reminder_channel(world.fake.guild.id, gone)
+    row_id = await world.remind(world.closed, "Review [r1]")
+    await eventually(lambda: _status(world, row_id, FAILED))
+    (told,) = world.fake.dm_messages(world.owner)
+    assert f"<#{gone}>" in told["content"] and "404" in told["content"]
+
+
+async def test_a_row_for_a_channel_posts_there_mentioning_nobody(world: World) -> None:
+    row_id = await world.services.outbox.enqueue(
+        "drill",
+        due_at=world.vt(),
+        payload={"content": "Drill time @everyone [r7]"},
+        guild_id=world.fake.guild.id,
+        channel_id=world.general.id,
+    )
+    await eventually(lambda: _status(world, row_id, SENT))
+    (post,) = world.fake.messages_in(world.general.id)
+    assert post["content"] == "Drill time @everyone [r7]"
+    assert post["allowed_mentions"] == NOBODY
+
+
+async def test_a_registered_renderer_shapes_its_kind(world: World) -> None:
+    from bot.scheduler import Rendered
+
+    seen = []
+
+    async def render_nudge(item: object) -> Rendered:
+        seen.append(item)
+        return Rendered(content="Nudge [r9]")
+
+    world.bot.outbox_renderers.register("nudge", render_nudge)
+    row_id = await world.remind(world.learners[1], "ignored", kind="nudge")
+    await eventually(lambda: _status(world, row_id, SENT))
+    assert [m["content"] for m in world.fake.dm_messages(world.learners[1])] == ["Nudge [r9]"]
+    assert len(seen) == 1
+
+
+async def test_discord_refusing_the_message_fails_the_row_with_its_reason(world: World) -> None:
+    row_id = await world.services.outbox.enqueue(
+        "reminder",
+        due_at=world.vt(),
+        payload={"embeds": [{"title": "x" * 300}]},  # Discord allows 256
+        learner_id=await world.learner_id(world.learners[0]),
+    )
+    await eventually(lambda: _status(world, row_id, FAILED))
+    row = await world.row(row_id)
+    assert row.last_error is not None and row.last_error.startswith("400/50035")
+    assert row.attempts == 1  # a 400 is not retried
+
+
+async def _status(world: World, row_id: int, status: str) -> bool:
+    return (await world.row(row_id)).status == status
