@@ -36,6 +36,10 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
 
     The sqlite3 driver opens transactions lazily and never for SAVEPOINTs, so SQLAlchemy's
     documented fix is to switch the driver's own handling off and emit BEGIN ourselves.
+    IMMEDIATE, not the default DEFERRED: a deferred transaction that read and then writes fails
+    at once with "database is locked" when another writer committed in between (busy_timeout
+    does not apply to that case). Taking the write lock at BEGIN makes concurrent interactions
+    queue for a few milliseconds instead; WAL still lets readers outside transactions through.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -50,7 +54,7 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
