@@ -178,17 +178,15 @@ class OutboxService(ServiceBase):
         which = OutboxMessage.id == row_id if row_id is not None else None
         if which is None:
             which = OutboxMessage.dedupe_key == dedupe_key
-        return await self._set(which, status=CANCELLED, lease_until=None, last_error=reason)
+        return bool(await self._set(which, status=CANCELLED, lease_until=None, last_error=reason))
 
     async def reschedule(self, row_id: int, due_at: datetime) -> bool:
         """Move a pending row that is not being sent right now; False if it is not movable."""
         now = self.clock()
-        moved = await self._set(
-            (OutboxMessage.id == row_id)
-            & or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
-            due_at=_aware(due_at),
-            lease_until=None,
+        movable = (OutboxMessage.id == row_id) & or_(
+            OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now
         )
+        moved = bool(await self._set(movable, due_at=_aware(due_at), lease_until=None))
         if moved:
             self._announce(due_at)
         return moved
@@ -277,9 +275,10 @@ class OutboxService(ServiceBase):
         times = [t for t in (first_free, first_lease) if t is not None]
         return min(times) if times else None
 
-    async def mark_sent(self, row_id: int) -> bool:
+    async def mark_sent(self, *row_ids: int) -> int:
+        """Mark rows sent, in one statement; how many were still pending."""
         return await self._set(
-            OutboxMessage.id == row_id,
+            OutboxMessage.id.in_(row_ids),
             status=SENT,
             sent_at=self.clock(),
             lease_until=None,
@@ -289,12 +288,10 @@ class OutboxService(ServiceBase):
     async def mark_failed(self, row_id: int, error: str, retry_at: datetime | None) -> bool:
         """Fail a row for good (`retry_at` None) or keep it pending until `retry_at`."""
         if retry_at is None:
-            return await self._set(
-                OutboxMessage.id == row_id, status=FAILED, lease_until=None, last_error=error
-            )
-        return await self._set(
-            OutboxMessage.id == row_id, lease_until=_aware(retry_at), last_error=error
-        )
+            values: dict[str, Any] = {"status": FAILED, "lease_until": None}
+        else:
+            values = {"lease_until": _aware(retry_at)}
+        return bool(await self._set(OutboxMessage.id == row_id, last_error=error, **values))
 
     async def release(self, row_ids: Sequence[int], not_before: datetime | None = None) -> None:
         """Give back claimed rows that were never tried (the attempt is not counted)."""
@@ -307,14 +304,14 @@ class OutboxService(ServiceBase):
                 .values(lease_until=not_before, attempts=OutboxMessage.attempts - 1)
             )
 
-    async def _set(self, which: Any, **values: Any) -> bool:
-        """Update the pending rows `which` selects; True if one changed."""
+    async def _set(self, which: Any, **values: Any) -> int:
+        """Update the pending rows `which` selects; how many changed."""
         statement = update(OutboxMessage).where(which, OutboxMessage.status == PENDING)
         async with self.sessions.begin() as session:
             result = await session.execute(
                 statement.values(**values), execution_options={"synchronize_session": False}
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     # -- learners ----------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.services.outbox import FAILED, NO_ROUTE, SENT
+from bot.scheduler import Rendered
+from bot.services.outbox import FAILED, NO_ROUTE, SENT, OutboxItem
 from tests.scheduler.helpers import eventually
 from tests.scheduler.world import World
 
@@ -123,11 +124,9 @@ async def test_a_row_for_a_channel_posts_there_mentioning_nobody(world: World) -
 
 
 async def test_a_registered_renderer_shapes_its_kind(world: World) -> None:
-    from bot.scheduler import Rendered
-
     seen = []
 
-    async def render_nudge(item: object) -> Rendered:
+    async def render_nudge(item: OutboxItem) -> Rendered:
         seen.append(item)
         return Rendered(content="Nudge [r9]")
 
