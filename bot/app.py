@@ -80,6 +80,9 @@ async def run_bot(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then finish in-flight work and close everything cleanly."""
     assert settings.discord_token is not None
     async with open_app(settings) as app:
+        scheduled = await app.services.reminders.ensure_all()
+        if scheduled:
+            log.info("planned the next digest of %d learner(s)", scheduled)
         bot = build_bot(app)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

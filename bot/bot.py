@@ -36,6 +36,10 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
         if self.client.draining:
             await reply_error(interaction, RESTARTING)
             return False
+        # Reminders that could not reach this learner: say so after the command has answered.
+        notice = await self.client.services.outbox.unreachable_notice(interaction.user.id)
+        if notice:
+            interaction.extras["unreachable_notice"] = notice
         return True
 
     async def on_error(
@@ -78,6 +82,13 @@ class TutorBot(commands.Bot):
             log.info("loaded extension %s", name)
         if self._health_file is not None:
             self._heartbeat_task = asyncio.create_task(self._beat(), name="tutor-heartbeat")
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, _command: object
+    ) -> None:
+        notice = interaction.extras.get("unreachable_notice")
+        if notice and interaction.response.is_done():
+            await interaction.followup.send(notice, ephemeral=True)
 
     async def on_ready(self) -> None:
         log.info("connected as %s", self.user)

@@ -241,6 +241,7 @@ class Dispatcher:
         self.started_at: datetime | None = None
         self._sent: list[int] = []
         self._marking: asyncio.Future[None] | None = None
+        self._ops: set[asyncio.Future[object]] = set()  # database work under way
 
     @property
     def running(self) -> bool:
@@ -258,7 +259,8 @@ class Dispatcher:
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Claim nothing more, let sends in flight finish for `grace` seconds, then cancel.
 
-        Whatever was cancelled keeps its lease and is sent (same nonce) after it ends.
+        Whatever was cancelled keeps its lease and is sent (same nonce) after it ends. Returns
+        once the database work already begun is done (at most `STOP_GRACE` more).
         """
         task, self._task = self._task, None
         self.outbox.unsubscribe(self.notify)
@@ -272,8 +274,8 @@ class Dispatcher:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._marking is not None:
-            await asyncio.wait({self._marking}, timeout=grace)
+        if self._ops:
+            await asyncio.wait(self._ops, timeout=STOP_GRACE)
 
     def notify(self, due_at: datetime) -> None:
         """A row is due at `due_at`: wake up if that is before the current sleep ends."""
@@ -293,13 +295,28 @@ class Dispatcher:
         if self._marking is not None and not self._marking.done():
             await asyncio.shield(self._marking)  # claim only once what was sent is marked
         now = self.clock()
-        items = await _finish(self.outbox.claim_due(now, self.batch, self.lease))
+        items = await self._db(self._claim(now))
         if items:
             await self._send_batch(items)
             return
-        next_due = await _finish(self.outbox.next_due(now))
+        next_due = await self._db(self.outbox.next_due(now))
         wait = self.max_sleep if next_due is None else (next_due - now).total_seconds()
         await self._idle(min(max(wait, MIN_SLEEP), self.max_sleep))
+
+    async def _claim(self, now: datetime) -> list[OutboxItem]:
+        items = await self.outbox.claim_due(now, self.batch, self.lease)
+        if items and self._stopping:  # stopped meanwhile: give them back rather than strand them
+            await self.outbox.release([i.id for i in items])
+            return []
+        return items
+
+    def _db(self, work: Awaitable[T]) -> asyncio.Future[T]:
+        """Database work that runs to its end even if the loop is cancelled (see `_finish`)."""
+        task = asyncio.ensure_future(work)
+        self._ops.add(task)
+        task.add_done_callback(self._ops.discard)
+        task.add_done_callback(_retrieve)
+        return asyncio.shield(task)
 
     async def _idle(self, seconds: float) -> None:
         self._target = self.clock() + timedelta(seconds=seconds)
@@ -326,7 +343,7 @@ class Dispatcher:
                 if self._stopping or too_late:
                     slots.release()
                     rest = [i.id for i in items[index:]]
-                    await _finish(self.outbox.release(rest, not_before=self.pacer.paused_until))
+                    await self._db(self.outbox.release(rest, not_before=self.pacer.paused_until))
                     return
                 group.create_task(self._deliver(item, slots), name=f"outbox-send-{item.id}")
 
@@ -345,11 +362,11 @@ class Dispatcher:
         if cutoff is not None and now - item.due_at > cutoff:
             reason = f"folded: {item.kind} was due {item.due_at:%Y-%m-%d %H:%M} UTC, past the "
             reason += f"{cutoff} cut-off; the next one covers it"
-            await _finish(self.outbox.cancel(item.id, reason=reason))
+            await self._db(self.outbox.cancel(item.id, reason=reason))
             return
         if item.attempts > MAX_ATTEMPTS:
             error = f"gave up after {MAX_ATTEMPTS} attempts; last: {item.last_error}"
-            await _finish(self.outbox.mark_failed(item.id, error, None))
+            await self._db(self.outbox.mark_failed(item.id, error, None))
             return
         late = self._fell_due_while_offline(item, now)
         try:
@@ -357,7 +374,7 @@ class Dispatcher:
                 await self._route(item, late)
         except Undeliverable as exc:
             log.info("outbox: row %s (%s) failed: %s", item.id, item.kind, exc.reason)
-            await _finish(self.outbox.mark_failed(item.id, exc.reason, None))
+            await self._db(self.outbox.mark_failed(item.id, exc.reason, None))
         except (TryLater, TimeoutError) as exc:
             await self._retry_later(item, exc)
         except Exception as exc:
@@ -374,8 +391,7 @@ class Dispatcher:
         """
         self._sent.append(row_id)
         if self._marking is None or self._marking.done():
-            self._marking = asyncio.ensure_future(self._write_marks())
-            self._marking.add_done_callback(_retrieve)
+            self._marking = self._db(self._write_marks())
 
     async def _write_marks(self) -> None:
         while self._sent:
@@ -402,7 +418,7 @@ class Dispatcher:
         self.pacer.pause(delay)
         log.warning("outbox: row %s: %s; retrying in %.0fs", item.id, reason, delay)
         retry_at = self.clock() + timedelta(seconds=delay)
-        await _finish(self.outbox.mark_failed(item.id, reason, retry_at))
+        await self._db(self.outbox.mark_failed(item.id, reason, retry_at))
 
     async def _route(self, item: OutboxItem, late: bool) -> None:
         """Deliver to the row's channel, or to its learner: DM first, or their server's
@@ -422,10 +438,10 @@ class Dispatcher:
                     return
                 except DmClosed as exc:
                     log.info("outbox: learner %s has DMs closed (%s)", learner.learner_id, exc)
-                    await _finish(self.outbox.mark_dm_unreachable(learner.learner_id))
+                    await self._db(self.outbox.mark_dm_unreachable(learner.learner_id))
                     dms_closed = True
             elif way == "server" and item.guild_id is not None:
-                chosen = await _finish(self.outbox.reminder_channel(item.guild_id))
+                chosen = await self._db(self.outbox.reminder_channel(item.guild_id))
                 if chosen is None or not chosen.usable:
                     continue
                 delivery = Delivery(item, late, mention=learner.discord_id, dms_closed=dms_closed)
@@ -444,7 +460,7 @@ class Dispatcher:
 
     async def _channel_broke(self, guild_id: int | None, channel_id: int, reason: str) -> None:
         """Stop using the server's reminder channel; the call that breaks it tells the mods."""
-        if guild_id is None or not await _finish(
+        if guild_id is None or not await self._db(
             self.outbox.mark_channel_broken(guild_id, channel_id)
         ):
             return

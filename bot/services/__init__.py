@@ -10,6 +10,7 @@ import fsrs
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.base import make_scheduler, utc_now
+from bot.services.digest import DigestService
 from bot.services.drills import DrillService
 from bot.services.groups import GroupService
 from bot.services.jobs import OutboxJobs
@@ -19,6 +20,7 @@ from bot.services.outbox import OutboxService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.services.reading import ReadingService
+from bot.services.reminders import ReminderService
 from bot.services.review import ReviewService
 from content.store import CourseStore
 
@@ -43,3 +45,6 @@ class Services:
         self.groups = GroupService(*shared, jobs=OutboxJobs(self.outbox))
         self.drills = DrillService(*shared, jobs=OutboxJobs(self.outbox))
         self.labs = LabService(*shared)
+        self.reminders = ReminderService(
+            *shared, outbox=self.outbox, digests=DigestService(*shared)
+        )

@@ -6,8 +6,8 @@ with the *same* nonce, which Discord (`enforce_nonce`) answers with the message 
 created. Nothing is lost and nothing is doubled.
 
 Several dispatchers: on PostgreSQL rows are picked with `SELECT ... FOR UPDATE SKIP LOCKED`, so
-two workers never take the same row. SQLite has one dispatcher per database: its claim is a
-single `UPDATE ... WHERE id IN (SELECT ...)`, which takes the write lock at once.
+two workers never take the same row. SQLite has one dispatcher per database; its claim is one
+transaction holding the write lock (`SELECT` the ids, `UPDATE ... WHERE id IN (...)`).
 
 A row waiting for a retry stays `pending` with `lease_until` set to the retry time: `due_at`
 keeps the moment it was meant for, so lateness is always measured from there.
@@ -194,31 +194,27 @@ class OutboxService(ServiceBase):
     # -- the dispatcher's side ---------------------------------------------------------
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Lease up to `limit` due rows (earliest first) until `now + lease`; attempts + 1."""
+        """Lease up to `limit` due rows (earliest first) until `now + lease`; attempts + 1.
+
+        One transaction: pick the ids, lease them. PostgreSQL picks with FOR UPDATE SKIP LOCKED
+        (rows another worker is claiming are passed over); SQLite ignores that clause and
+        needs none, its transaction holding the write lock from BEGIN IMMEDIATE (storage/db.py).
+        """
         claimable = (
             (OutboxMessage.status == PENDING)
             & (OutboxMessage.due_at <= now)
             & or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
         )
-        pick = select(OutboxMessage.id).where(claimable).order_by(OutboxMessage.due_at).limit(limit)
-        if self._postgres:
-            async with self.sessions.begin() as session:
-                ids = list(await session.scalars(pick.with_for_update(skip_locked=True)))
-                return await self._lease(session, ids, claimable, now + lease)
-        # SQLite: look first without a lock (an idle round writes nothing), then lease in one
-        # UPDATE that checks again; a read-then-write transaction would fail when another
-        # connection wrote in between (SQLITE_BUSY_SNAPSHOT).
-        async with self.sessions() as session:
-            ids = list(await session.scalars(pick))
-        if not ids:
-            return []
+        pick = (
+            select(OutboxMessage.id)
+            .where(claimable)
+            .order_by(OutboxMessage.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         async with self.sessions.begin() as session:
+            ids = list(await session.scalars(pick))
             return await self._lease(session, ids, claimable, now + lease)
-
-    @property
-    def _postgres(self) -> bool:
-        bind = self.sessions.kw.get("bind")
-        return bind is not None and bind.dialect.name == "postgresql"
 
     async def _lease(
         self, session: AsyncSession, ids: list[int], claimable: Any, until: datetime
@@ -324,16 +320,21 @@ class OutboxService(ServiceBase):
     async def unreachable_notice(self, discord_id: int) -> str | None:
         """What to tell a learner, once, whose reminders could not reach them (or None).
 
-        Adapters call it in the learner's next interaction. Telling them also clears
-        `dm_unreachable`, so the next reminder tries their DMs again.
+        Adapters call it in the learner's next interaction, so the usual answer comes from one
+        indexed read: only a learner flagged `dm_unreachable` can have such reminders. Telling
+        them clears the flag, so the next reminder tries their DMs again.
         """
-        learner_id = select(Learner.id).where(Learner.discord_id == discord_id).scalar_subquery()
-        async with self.sessions.begin() as session:  # writes first: see claim_due on SQLite
+        flagged = select(Learner.id, Learner.dm_unreachable).where(Learner.discord_id == discord_id)
+        async with self.sessions() as session:
+            found = (await session.execute(flagged)).first()
+        if found is None or not found.dm_unreachable:
+            return None
+        async with self.sessions.begin() as session:
             result = await session.execute(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.learner_id == learner_id,
                     OutboxMessage.status == FAILED,
+                    OutboxMessage.learner_id == found.id,
                     OutboxMessage.last_error == NO_ROUTE,
                 )
                 .values(last_error=_NO_ROUTE_TOLD)
@@ -342,7 +343,7 @@ class OutboxService(ServiceBase):
             if not count:
                 return None
             await session.execute(
-                update(Learner).where(Learner.discord_id == discord_id).values(dm_unreachable=False)
+                update(Learner).where(Learner.id == found.id).values(dm_unreachable=False)
             )
         return UNREACHABLE_NOTICE.format(count=count, s="" if count == 1 else "s")
 

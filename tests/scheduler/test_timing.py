@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from bot.scheduler import (
+    FOLD_AFTER,
     LATE_NOTE,
     MAX_IN_FLIGHT,
     MAX_SLEEP,
@@ -100,11 +101,15 @@ def test_backoff_doubles_up_to_a_cap_and_respects_retry_after() -> None:
 
 
 async def test_rows_due_while_the_bot_was_down_are_sent_late_or_folded(world: World) -> None:
+    """Digests fold after 6 h; here a kind of our own ("nudge") with that cut-off stands in for
+    them, since the real digest renderer composes from the learner's cards, not the payload."""
+    assert FOLD_AFTER["digest"] == timedelta(hours=6)
+    await world.replace_dispatcher(fold_after={"nudge": FOLD_AFTER["digest"]})
     await world.bot.dispatcher.stop(grace=0)
     user = world.learners[0]
     late = await world.remind(user, "Review Part 2 [r1]", due_in=-2 * 3600)
-    recent = await world.remind(user, "Daily digest [r2]", kind="digest", due_in=-3600)
-    stale = await world.remind(user, "Daily digest [r3]", kind="digest", due_in=-7 * 3600)
+    recent = await world.remind(user, "Nudge [r2]", kind="nudge", due_in=-3600)
+    stale = await world.remind(user, "Nudge [r3]", kind="nudge", due_in=-7 * 3600)
     just_now = await world.remind(user, "Review Part 3 [r4]", due_in=-30)
     world.dispatcher.start()  # the bot is back
     for row_id in (late, recent, just_now):
@@ -113,10 +118,10 @@ async def test_rows_due_while_the_bot_was_down_are_sent_late_or_folded(world: Wo
 
     by_tag = {m["content"].split("[")[1][:2]: m["content"] for m in world.fake.dm_messages(user)}
     assert by_tag["r1"] == f"Review Part 2 [r1]\n{LATE_NOTE}"
-    assert by_tag["r2"] == f"Daily digest [r2]\n{LATE_NOTE}"
+    assert by_tag["r2"] == f"Nudge [r2]\n{LATE_NOTE}"
     assert by_tag["r4"] == "Review Part 3 [r4]"  # under a minute late: no note
     assert "r3" not in by_tag
-    assert (await world.row(stale)).last_error.startswith("folded: digest was due")
+    assert (await world.row(stale)).last_error.startswith("folded: nudge was due")
 
 
 def test_compose_keeps_the_mention_and_the_note_within_discords_limit() -> None:

@@ -51,6 +51,7 @@ class Onboarding(commands.Cog):
             delivery=reminders.value if reminders else None,
             guild_id=interaction.guild_id,
         )
+        await self.bot.services.reminders.reschedule(interaction.user.id)
         embed, view = profile_message(
             interaction.user.id, profile, learners.course, welcome=welcome
         )
@@ -107,6 +108,7 @@ class Onboarding(commands.Cog):
             delivery=reminders.value if reminders else KEEP,
             pause_until=parse_pause(pause_until) if pause_until is not None else KEEP,
         )
+        await self.bot.services.reminders.reschedule(interaction.user.id)
         embed = discord.Embed(title="Your settings", colour=BRAND_COLOUR)
         embed.add_field(name="Time zone", value=profile.time_zone)
         embed.add_field(name="Reminders", value=reminder_text(profile))
