@@ -36,10 +36,9 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
 
     The sqlite3 driver opens transactions lazily and never for SAVEPOINTs, so SQLAlchemy's
     documented fix is to switch the driver's own handling off and emit BEGIN ourselves.
-    IMMEDIATE, not the default DEFERRED: a deferred transaction that read and then writes fails
-    at once with "database is locked" when another writer committed in between (busy_timeout
-    does not apply to that case). Taking the write lock at BEGIN makes concurrent interactions
-    queue for a few milliseconds instead; WAL still lets readers outside transactions through.
+    A plain (deferred) BEGIN: reads never wait for writers. A transaction that reads and then
+    writes must take the write lock first (see bot.services.contention.lock_first), or SQLite
+    fails it with "database is locked" when another writer committed in between.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -54,7 +53,7 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

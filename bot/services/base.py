@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import fsrs
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.errors import NotStarted, UnknownPart, UnwrittenPart
@@ -81,6 +81,18 @@ class ServiceBase:
 
 async def learner_or_none(session: AsyncSession, discord_id: int) -> Learner | None:
     return await session.scalar(select(Learner).where(Learner.discord_id == discord_id))
+
+
+async def lock_learner(session: AsyncSession, discord_id: int) -> Learner:
+    """The learner, with this transaction made a writer first (an UPDATE that changes nothing):
+    two interactions of one learner then queue instead of failing (see services.contention)."""
+    await session.execute(
+        update(Learner)
+        .where(Learner.discord_id == discord_id)
+        .values(id=Learner.id)
+        .execution_options(synchronize_session=False)
+    )
+    return await require_learner(session, discord_id)
 
 
 async def require_learner(session: AsyncSession, discord_id: int) -> Learner:

@@ -15,7 +15,7 @@ from bot.services.base import (
     ServiceBase,
     current_track,
     learner_or_none,
-    require_learner,
+    lock_learner,
 )
 from bot.services.errors import UnknownTrack
 from bot.services.timezones import parse_zone
@@ -96,7 +96,7 @@ class LearnerService(ServiceBase):
     async def set_track(self, discord_id: int, track: str) -> Profile:
         chosen = self.find_track(track)
         async with self.sessions.begin() as session:
-            learner = await require_learner(session, discord_id)
+            learner = await lock_learner(session, discord_id)
             await self._enroll(session, learner, chosen)
             return await self._profile(session, learner)
 
@@ -111,7 +111,7 @@ class LearnerService(ServiceBase):
         pause_until: date | _Keep | None = KEEP,
     ) -> Profile:
         async with self.sessions.begin() as session:
-            learner = await require_learner(session, discord_id)
+            learner = await lock_learner(session, discord_id)
             if not isinstance(time_zone, _Keep):
                 learner.time_zone = parse_zone(time_zone).key
             if not isinstance(reminder_hour, _Keep):

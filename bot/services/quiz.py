@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.errors import UserError
 from bot.services.activity import record_activity
-from bot.services.base import ServiceBase, require_learner
+from bot.services.base import ServiceBase, lock_learner, require_learner
 from bot.services.review import review_item
 from bot.services.tracks import track_of
 from content.model import Card, Question
@@ -133,7 +133,7 @@ class QuizService(ServiceBase):
         now = self.clock()
         rating = answer.rating or (GOOD if answer.correct else AGAIN)
         async with self.sessions.begin() as session:
-            learner = await require_learner(session, discord_id)
+            learner = await lock_learner(session, discord_id)
             answer.learner_id, answer.answered_at = learner.id, now
             session.add(answer)
             await review_item(

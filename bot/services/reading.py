@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
 from bot.services.activity import record_activity
-from bot.services.base import ServiceBase, require_learner
+from bot.services.base import ServiceBase, lock_learner
 from bot.services.tracks import next_in_track, track_of
 from content.model import Chunk, Part, PartInfo
 from storage.models import Learner, ReadingProgress
@@ -85,7 +85,7 @@ class ReadingService(ServiceBase):
     async def open(self, discord_id: int, part: int | None = None) -> Page:
         """The chunk where the learner left off: in `part`, or their current article."""
         async with self.sessions.begin() as session:
-            learner = await require_learner(session, discord_id)
+            learner = await lock_learner(session, discord_id)
             number = part if part is not None else await self._current_part(session, learner)
             progress = await self._progress(session, learner, self.part(number))
             await record_activity(session, learner, self.clock())
@@ -108,7 +108,7 @@ class ReadingService(ServiceBase):
         """Mark the part done (idempotent) and suggest what comes next."""
         article = self.part(part)
         async with self.sessions.begin() as session:
-            learner = await require_learner(session, discord_id)
+            learner = await lock_learner(session, discord_id)
             progress = await self._progress(session, learner, article)
             if progress.completed_at is None:
                 progress.completed_at = self.clock()
@@ -124,7 +124,7 @@ class ReadingService(ServiceBase):
         article = self.part(part)
         chunks = part_chunks(article)
         async with self.sessions.begin() as session:
-            learner = await require_learner(session, discord_id)
+            learner = await lock_learner(session, discord_id)
             progress = await self._progress(session, learner, article)
             target = where(progress.position, chunks)
             progress.position = max(0, min(target, len(chunks) - 1))

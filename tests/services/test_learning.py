@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
@@ -168,3 +169,16 @@ async def test_reading_debug_this_hides_the_answers(services: Services) -> None:
         assert question.prompt in text and "/quiz 1" in text
         assert question.explanation not in text
         assert "**Answer:**" not in text
+
+
+async def test_simultaneous_answers_of_one_learner_all_count(services: Services) -> None:
+    """Presses that arrive together queue for the write lock instead of failing as "locked"."""
+    await services.learners.start(ME, track="complete")
+    questions = services.quiz.questions(1) + services.quiz.questions(2)
+    await asyncio.gather(
+        *(services.quiz.answer(ME, q.id, q.choices[0].letter) for q in questions),
+        services.reading.turn(ME, 1, 1),
+        services.reading.turn(ME, 2, 1),
+    )
+    report = await services.progress.report(ME)
+    assert sum(p.answered for p in report.parts) == len(questions)

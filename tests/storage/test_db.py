@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import create_engine
 from storage.migrate import check_drift, downgrade, schema_status, upgrade
-from storage.models import Answer, Enrollment, Learner, ReadingProgress
+from storage.models import Enrollment, Learner, ReadingProgress
 
 
 async def test_sqlite_pragmas_on_every_connection(tmp_path) -> None:
@@ -133,22 +132,3 @@ async def test_upgrade_from_empty_and_downgrade_to_base(tmp_path) -> None:
         assert set(tables) <= {"alembic_version"}
     finally:
         await engine.dispose()
-
-
-async def test_concurrent_read_then_write_transactions_all_commit(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    """Interactions arrive at once; each reads, then writes. None may fail as "locked"."""
-    async with sessions.begin() as session:
-        session.add(Learner(discord_id=1))
-
-    async def answer(n: int) -> None:
-        async with sessions.begin() as session:
-            learner = await session.scalar(select(Learner))
-            assert learner is not None
-            await asyncio.sleep(0.01)  # let the others start their transactions
-            session.add(Answer(learner_id=learner.id, item_id=f"p01-q{n}", part=1, kind="quiz"))
-
-    await asyncio.gather(*(answer(n) for n in range(6)))
-    async with sessions() as session:
-        assert len((await session.scalars(select(Answer))).all()) == 6
