@@ -6,8 +6,8 @@ with the *same* nonce, which Discord (`enforce_nonce`) answers with the message 
 created. Nothing is lost and nothing is doubled.
 
 Several dispatchers: on PostgreSQL rows are picked with `SELECT ... FOR UPDATE SKIP LOCKED`, so
-two workers never take the same row. SQLite has one dispatcher per database; its claim is one
-transaction holding the write lock (`SELECT` the ids, `UPDATE ... WHERE id IN (...)`).
+two workers never take the same row. SQLite has one dispatcher per database; it looks the due
+ids up, then leases them with one `UPDATE ... WHERE id IN (...)` that checks them again.
 
 A row waiting for a retry stays `pending` with `lease_until` set to the retry time: `due_at`
 keeps the moment it was meant for, so lateness is always measured from there.
@@ -41,11 +41,10 @@ UNREACHABLE_NOTICE = (
     "members (Privacy Settings), or ask a moderator to choose a channel with `/server reminders`."
 )
 
-NONCE_LENGTH = 24  # Discord accepts at most 25 characters
-
 
 def new_nonce() -> str:
-    """A random message nonce, fixed for the life of a row (24 URL-safe characters)."""
+    """A random message nonce, fixed for the life of a row: 24 URL-safe characters (Discord
+    takes at most 25)."""
     return secrets.token_urlsafe(18)
 
 
@@ -175,8 +174,9 @@ class OutboxService(ServiceBase):
         """Cancel a pending row (by id or dedupe key). A row already being sent may still arrive."""
         if (row_id is None) == (dedupe_key is None):
             raise ValueError("name the row by id or by dedupe_key")
-        which = OutboxMessage.id == row_id if row_id is not None else None
-        if which is None:
+        if row_id is not None:
+            which = OutboxMessage.id == row_id
+        else:
             which = OutboxMessage.dedupe_key == dedupe_key
         return bool(await self._set(which, status=CANCELLED, lease_until=None, last_error=reason))
 
@@ -196,25 +196,34 @@ class OutboxService(ServiceBase):
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Lease up to `limit` due rows (earliest first) until `now + lease`; attempts + 1.
 
-        One transaction: pick the ids, lease them. PostgreSQL picks with FOR UPDATE SKIP LOCKED
-        (rows another worker is claiming are passed over); SQLite ignores that clause and
-        needs none, its transaction holding the write lock from BEGIN IMMEDIATE (storage/db.py).
+        PostgreSQL: one transaction picks the ids with FOR UPDATE SKIP LOCKED (rows another
+        worker is claiming are passed over) and leases them. SQLite (one dispatcher): the ids
+        are looked up first, outside any write, then leased by one UPDATE that checks them
+        again; a transaction that read and then wrote would fail with "database is locked"
+        whenever another connection committed in between (storage/db.py), and an idle round
+        writes nothing.
         """
         claimable = (
             (OutboxMessage.status == PENDING)
             & (OutboxMessage.due_at <= now)
             & or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
         )
-        pick = (
-            select(OutboxMessage.id)
-            .where(claimable)
-            .order_by(OutboxMessage.due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        async with self.sessions.begin() as session:
+        pick = select(OutboxMessage.id).where(claimable).order_by(OutboxMessage.due_at).limit(limit)
+        if self._postgres:
+            async with self.sessions.begin() as session:
+                ids = list(await session.scalars(pick.with_for_update(skip_locked=True)))
+                return await self._lease(session, ids, claimable, now + lease)
+        async with self.sessions() as session:
             ids = list(await session.scalars(pick))
+        if not ids:
+            return []
+        async with self.sessions.begin() as session:
             return await self._lease(session, ids, claimable, now + lease)
+
+    @property
+    def _postgres(self) -> bool:
+        bind = self.sessions.kw.get("bind")
+        return bind is not None and bind.dialect.name == "postgresql"
 
     async def _lease(
         self, session: AsyncSession, ids: list[int], claimable: Any, until: datetime
