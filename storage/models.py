@@ -100,6 +100,7 @@ class Enrollment(Base):
 
     __tablename__ = "enrollments"
     __table_args__ = (
+        Index("ix_enrollments_learner_id", "learner_id"),
         Index(
             "uq_enrollments_one_current",
             "learner_id",
@@ -199,6 +200,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_status_due", "status", "due_at"),
+        Index("ix_outbox_learner_id", "learner_id"),
         CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name="status_kind"),
     )
 

@@ -89,7 +89,7 @@ async def lock_learner(session: AsyncSession, discord_id: int) -> Learner:
     await session.execute(
         update(Learner)
         .where(Learner.discord_id == discord_id)
-        .values(id=Learner.id)
+        .values(updated_at=Learner.updated_at)
         .execution_options(synchronize_session=False)
     )
     return await require_learner(session, discord_id)

@@ -25,15 +25,11 @@ def services_of(interaction: discord.Interaction) -> Services:
     return cast("Services", interaction.client.services)  # type: ignore[attr-defined]
 
 
-class OwnedItem:
-    """Mixin for a DynamicItem: only its owner may press it; errors reach the learner."""
-
-    owner_id: int
+class SharedItem:
+    """Mixin for a DynamicItem anyone may press (a group's Join button, a drill's answers):
+    a polite refusal while restarting, and errors that reach the member who pressed."""
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner_id:
-            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
-            return False
         if getattr(interaction.client, "draining", False):
             await reply_error(interaction, RESTARTING)
             return False
@@ -47,6 +43,18 @@ class OwnedItem:
 
     async def run(self, interaction: discord.Interaction) -> None:
         raise NotImplementedError
+
+
+class OwnedItem(SharedItem):
+    """Mixin for a DynamicItem that belongs to one learner: only its owner may press it."""
+
+    owner_id: int
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+            return False
+        return await super().interaction_check(interaction)
 
 
 def in_server(interaction: discord.Interaction) -> bool:

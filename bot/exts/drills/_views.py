@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta
 
 import discord
 
-from bot.exts.groups._access import SharedItem, server_of
+from bot.exts.groups._access import server_of
 from bot.services.drill_stats import DrillStats
 from bot.services.drills import DrillInfo, PostPlan, Reveal, Upcoming
 from bot.ui.embeds import BRAND_COLOUR, fit
-from bot.ui.items import services_of
+from bot.ui.items import SharedItem, services_of
 from content.model import Question
 
 RIGHT = discord.Colour.green()

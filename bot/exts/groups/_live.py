@@ -22,12 +22,12 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
-from bot.exts.groups._access import NOBODY, SharedItem, server_of
+from bot.exts.groups._access import NOBODY, server_of
 from bot.services import Services
 from bot.services.group_quiz import Closed, GroupQuizService, LiveQuestion, Score, TimeUp
 from bot.ui.embeds import BRAND_COLOUR, fit
 from bot.ui.errors import reply_error
-from bot.ui.items import services_of
+from bot.ui.items import SharedItem, services_of
 
 log = logging.getLogger(__name__)
 

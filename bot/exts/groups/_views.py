@@ -11,14 +11,14 @@ import re
 
 import discord
 
-from bot.exts.groups._access import SharedItem, only, server_of
+from bot.exts.groups._access import only, server_of
 from bot.scheduler import Rendered, Undeliverable
 from bot.services import Services
 from bot.services.group_boards import GroupStanding, Standing, WeeklyReport
 from bot.services.groups import Group, GroupLimits
 from bot.services.outbox import OutboxItem
 from bot.ui.embeds import BRAND_COLOUR, fit
-from bot.ui.items import services_of
+from bot.ui.items import SharedItem, services_of
 
 MAX_LISTED = 25
 
