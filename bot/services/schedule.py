@@ -1,17 +1,17 @@
 """When a learner's daily reminder is due, in their own time zone, DST included.
 
-Local times are turned into UTC at each scheduling from the IANA zone, so a reminder set for
-08:00 arrives at 08:00 before and after a clock change. Two deliberate choices:
-- a local time that does not exist (the spring-forward gap) moves forward by the gap's length:
-  02:00 on the night clocks jump from 02:00 to 03:00 becomes 03:00 local;
-- a local time that occurs twice (fall back) is taken at its first occurrence.
+Local times are turned into UTC at each scheduling from the IANA zone (bot.services.local_time,
+shared with drills and group notes), so a reminder set for 08:00 arrives at 08:00 before and
+after a clock change; gaps and repeated hours are handled as that module describes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from bot.services.local_time import local_instant, next_local
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,8 @@ def in_quiet_hours(hour: int, quiet: tuple[int, int] | None) -> bool:
 
 
 def local_to_utc(day: date, hour: int, zone: ZoneInfo) -> datetime:
-    """The UTC instant of `hour`:00 on `day` in `zone` (see the module notes for DST)."""
-    # fold=0 picks the first of two occurrences, and for a time in a gap it applies the offset
-    # from before the change, which lands exactly the gap's length later.
-    return datetime.combine(day, time(hour), tzinfo=zone).replace(fold=0).astimezone(UTC)
+    """The UTC instant of `hour`:00 on `day` in `zone`."""
+    return local_instant(day, time(hour), zone)
 
 
 def send_hour(prefs: ReminderPrefs) -> int:
@@ -52,10 +50,4 @@ def next_reminder(prefs: ReminderPrefs, after: datetime) -> datetime:
     start = after
     if prefs.paused_until is not None and prefs.paused_until > start:
         start = prefs.paused_until - timedelta(microseconds=1)
-    hour = send_hour(prefs)
-    day = start.astimezone(zone).date() - timedelta(days=1)
-    while True:
-        candidate = local_to_utc(day, hour, zone)
-        if candidate > start:
-            return candidate
-        day += timedelta(days=1)
+    return next_local(start, zone, time(send_hour(prefs)))[1]
