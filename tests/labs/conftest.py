@@ -9,7 +9,6 @@ keep limits short so the folder stays quick. Every job a test ran is checked for
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from bot.labs.settings import LabSettings
 from tests.bot.conftest import fake  # noqa: F401  (the loopback Discord, for the journey)
 
 HERE = Path(__file__).parent
-SNIPPETS = HERE / "snippets"
 SOLUTIONS = HERE / "solutions"
 TEST_IMAGE = "tutor-lab/busybox:latest"
 
@@ -88,47 +86,30 @@ class RecordingSandbox(Sandbox):
 # --- the graded exercises ---------------------------------------------------------------------
 
 
-def snippet(exercise_id: str) -> str:
-    return (SNIPPETS / f"{exercise_id}.md").read_text(encoding="utf-8").strip() + "\n"
-
-
-def paste_lab(article: str, exercise_id: str, block: str) -> str:
-    """The article with `block` added at the end of the exercise, as the lead will paste it."""
-    lines = article.split("\n")
-    at = next(i for i, line in enumerate(lines) if f"id: {exercise_id} " in line)
-    end = next(
-        (i for i in range(at + 1, len(lines)) if lines[i].startswith(("### ", "## "))),
-        len(lines),
-    )
-    while end > at and not lines[end - 1].strip():
-        end -= 1
-    rest = lines[end:]
-    while rest and not rest[0].strip():
-        rest.pop(0)
-    return "\n".join([*lines[:end], "", block.rstrip("\n"), "", *rest])
-
-
 @pytest.fixture(scope="session")
-def lab_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped course with the eight lab snippets pasted in (unless an article has them)."""
-    course = tmp_path_factory.mktemp("labcourse") / "docker"
-    shutil.copytree(default_course_dir(), course)
-    for path in sorted(SNIPPETS.glob("*.md")):
-        exercise_id = path.stem
-        article = next(
-            a for a in course.glob("*.md") if f"id: {exercise_id} " in a.read_text("utf-8")
-        )
-        text = article.read_text(encoding="utf-8")
-        head = text.split(f"id: {exercise_id} ", 1)[1].split("\n### ", 1)[0]
-        if "```toml lab" not in head:
-            article.write_text(paste_lab(text, exercise_id, snippet(exercise_id)), "utf-8")
-    return course
+def lab_course() -> Path:
+    """The shipped course: its articles carry the labs."""
+    return default_course_dir()
+
+
+def graded_exercises() -> list[str]:
+    """Every exercise of the shipped course that carries a lab, by id."""
+    from content.store import CourseStore
+
+    course = CourseStore(default_course_dir()).course
+    return sorted(e.id for part in course.parts.values() for e in part.exercises if e.lab)
 
 
 def solution(exercise_id: str, kind: str) -> dict[str, str]:
+    """The files of an exercise's `pass` or `fail` answer in tests/labs/solutions."""
     folder = SOLUTIONS / exercise_id / kind
     return {
         str(p.relative_to(folder)): p.read_text(encoding="utf-8")
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def fails_on(exercise_id: str) -> str:
+    """The check a broken answer must fail: the one that teaches the exercise's point."""
+    return (SOLUTIONS / exercise_id / "fails_on.txt").read_text(encoding="utf-8").strip()

@@ -1,7 +1,8 @@
-"""The eight graded exercises against the real daemon: a right answer passes, a broken one fails.
+"""Every graded exercise against the real daemon: a right answer passes, a broken one fails.
 
-The labs come from tests/labs/snippets (pasted into a copy of the shipped course, as the lead
-will paste them); the answers from tests/labs/solutions/<exercise>/{pass,fail}.
+The labs are the shipped articles' ` ```toml lab ` blocks; the answers are
+tests/labs/solutions/<exercise>/{pass,fail}/, and `fails_on.txt` names the check a broken answer
+must fail (the one that teaches the exercise's point).
 """
 
 from __future__ import annotations
@@ -15,24 +16,11 @@ from bot.labs.sandbox import Sandbox
 from bot.services.labs import LabService
 from content.store import CourseStore
 from storage.db import create_engine, create_sessionmaker
-from tests.labs.conftest import SNIPPETS, short_limits, solution
+from tests.labs.conftest import fails_on, graded_exercises, short_limits, solution
 
 pytestmark = pytest.mark.docker
 
-EXERCISES = sorted(path.stem for path in SNIPPETS.glob("*.md"))
-
-# What a broken answer must fail on: the check that teaches the exercise's point.
-FAILS_ON = {
-    "p00-ex-multistage-offline": "runs as a non-root user",
-    "p01-ex-cgroup-files": "output contains `67108864`",
-    "p01-ex-pid1-script": "stops on SIGTERM with code 143",
-    "p02-ex-count-layers": "at most 2 layers",
-    "p02-ex-deleted-secret": "no secret (swo…) in the image",
-    "p02-ex-ghost-file": "image under 3 MB",
-    "p03-ex-dockerignore": "/ctx/.env is absent",
-    "p04-ex-publish-binding": "declares a HEALTHCHECK",
-}
-assert set(FAILS_ON) == set(EXERCISES)
+EXERCISES = graded_exercises()
 
 
 @pytest.fixture
@@ -64,5 +52,5 @@ async def test_a_broken_answer_fails_for_the_right_reason(
     grade, _ = await labs.grade(1, exercise_id, solution(exercise_id, "fail"))
     assert not grade.passed
     failed = {c.name: c.detail for c in grade.checks if not c.passed}
-    assert FAILS_ON[exercise_id] in failed, failed
+    assert fails_on(exercise_id) in failed, failed
     assert grade.checks[0].passed, "the broken answers still build"
