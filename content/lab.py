@@ -193,6 +193,8 @@ def _expect(read: _Reader, table: Mapping[str, Any], timeout: float | None) -> L
         healthcheck=read.flag(table, "healthcheck"),
         max_size_mb=read.number(table, "max_size_mb", 0.001, 100_000),
         max_layers=read.number(table, "max_layers", 1, 127, whole=True),
+        max_added_mb=read.number(table, "max_added_mb", 0, 100_000),
+        max_added_layers=read.number(table, "max_added_layers", 0, 127, whole=True),
         no_secret=read.strings(table, "no_secret"),
         absent=read.strings(table, "absent"),
     )

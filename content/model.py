@@ -140,6 +140,8 @@ class LabExpect:
     healthcheck: bool = False  # the image declares a HEALTHCHECK
     max_size_mb: float | None = None
     max_layers: int | None = None
+    max_added_mb: float | None = None  # size over the final stage's base image (portable)
+    max_added_layers: int | None = None  # layers over that base image
     no_secret: tuple[str, ...] = ()  # in no history entry, config or layer
     absent: tuple[str, ...] = ()  # paths that must not exist in the image
 

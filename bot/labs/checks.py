@@ -68,6 +68,26 @@ def image_checks(expect: LabExpect, image: ImageFacts) -> list[CheckResult]:
                 f"{image.layers} layers (base image included); only RUN, COPY and ADD add one",
             )
         )
+    if expect.max_added_mb is not None:
+        added = image.size_bytes - image.base_size_bytes
+        results.append(
+            CheckResult(
+                f"adds at most {expect.max_added_mb:g} MB to its base image",
+                added <= int(expect.max_added_mb * MB),
+                f"{_mb(max(added, 0))} on top of the base image's {_mb(image.base_size_bytes)}",
+            )
+        )
+    if expect.max_added_layers is not None:
+        added_layers = image.layers - image.base_layers
+        results.append(
+            CheckResult(
+                f"adds at most {expect.max_added_layers} "
+                f"layer{'' if expect.max_added_layers == 1 else 's'} to its base image",
+                added_layers <= expect.max_added_layers,
+                f"{added_layers} layers on top of the base image's {image.base_layers}; "
+                "only RUN, COPY and ADD add one",
+            )
+        )
     for secret in expect.no_secret:
         where = image.secrets_found.get(secret)
         masked = secret[:3] + "…"

@@ -32,6 +32,11 @@ def inspect_image(client: docker.DockerClient, job: Job, image: Image) -> ImageF
         healthcheck=bool((config.get("Healthcheck") or {}).get("Test"))
         and (config.get("Healthcheck") or {}).get("Test") != ["NONE"],
     )
+    expect = job.lab.expect
+    if job.final_base and (expect.max_added_mb is not None or expect.max_added_layers is not None):
+        base = client.images.get(job.final_base)
+        facts.base_size_bytes = int(base.attrs.get("Size", 0))
+        facts.base_layers = len((base.attrs.get("RootFS") or {}).get("Layers") or [])
     probe = client.containers.create(
         image.id, command=["true"], labels=job.labels, network_mode="none"
     )

@@ -38,6 +38,7 @@ class Prepared:
     files: Mapping[str, str]
     dockerfile: Dockerfile  # as the learner wrote it
     bases: tuple[str, ...]  # the local images it builds on, which must be present
+    final_base: str | None  # the local image under the final stage; None = scratch
 
 
 def image_name(reference: str) -> str:
@@ -155,7 +156,23 @@ def prepare(
     if reasons:
         raise Refused(reasons)
     text = rewrite(files["Dockerfile"], dockerfile, allowed, labels)
-    return Prepared({**files, "Dockerfile": text}, dockerfile, _bases(dockerfile, allowed))
+    return Prepared(
+        {**files, "Dockerfile": text},
+        dockerfile,
+        _bases(dockerfile, allowed),
+        _final_base(dockerfile, allowed),
+    )
+
+
+def _final_base(dockerfile: Dockerfile, allowed: Mapping[str, str]) -> str | None:
+    """The local image the final stage stands on, through any earlier stages it builds on."""
+    local = {image_name(name): ref for name, ref in allowed.items()}
+    stage = dockerfile.stages[-1]
+    while True:
+        earlier = [s for s in dockerfile.stages[: stage.index] if s.name == stage.image.lower()]
+        if not earlier:
+            return local.get(image_name(stage.image))
+        stage = earlier[-1]
 
 
 def _bases(dockerfile: Dockerfile, allowed: Mapping[str, str]) -> tuple[str, ...]:

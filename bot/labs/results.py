@@ -25,6 +25,7 @@ class Job:
     memory_mb: int
     created: int  # unix time, in the job's labels
     aliases: Mapping[str, str] = field(default_factory=dict)  # local image -> name written
+    final_base: str | None = None  # local image the final stage builds on; None = scratch
 
     @staticmethod
     def new_id() -> str:
@@ -88,6 +89,8 @@ class ImageFacts:
     user: str  # as the image declares it ("" = root)
     uid: int | None  # resolved through the image's /etc/passwd; None when unknown
     healthcheck: bool
+    base_size_bytes: int = 0  # the final stage's base image (0 for scratch)
+    base_layers: int = 0
     present: dict[str, bool] = field(default_factory=dict)  # path -> exists
     secrets_found: dict[str, str] = field(default_factory=dict)  # secret -> where
 

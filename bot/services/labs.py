@@ -196,7 +196,7 @@ class LabService(ServiceBase):
         )
         memory, _ = self._limits(lab)
         aliases = {local: name for name, local in allowed.items() if local != name}
-        job = Job(job_id, prepared.files, lab, memory, created, aliases)
+        job = Job(job_id, prepared.files, lab, memory, created, aliases, prepared.final_base)
         return job, list(prepared.bases)
 
     async def submit(

@@ -135,3 +135,16 @@ def test_keeping_running_healthy_and_stopping() -> None:
         False,
         "exited with code 1 after 0.5 s; it should keep running",
     )
+
+
+def test_added_size_and_layers_count_from_the_base_image() -> None:
+    seen = image(size_bytes=4_700_000, layers=3, base_size_bytes=4_300_000, base_layers=1)
+    result = verdicts(lab(max_added_mb=0.5, max_added_layers=1), Outcome("j", BUILT, seen))
+    assert result["adds at most 0.5 MB to its base image"] == (
+        True,
+        "400 kB on top of the base image's 4.3 MB",
+    )
+    assert result["adds at most 1 layer to its base image"][0] is False
+    scratch = image(size_bytes=1_200_000, layers=1)
+    result = verdicts(lab(max_added_mb=1), Outcome("j", BUILT, scratch))
+    assert result["adds at most 1 MB to its base image"][0] is False

@@ -92,3 +92,18 @@ def test_a_continued_from_line_keeps_the_line_count() -> None:
         f"LABEL {LABELS}",
         "RUN true",
     ]
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "base"),
+    [
+        ("FROM busybox\nRUN true\n", "tutor-lab/busybox:latest"),
+        ("FROM debian:bookworm-slim AS b\nFROM busybox AS a\nFROM a\n", "tutor-lab/busybox:latest"),
+        ("FROM busybox AS build\nFROM scratch\nCOPY --from=build /bin/busybox /bb\n", None),
+    ],
+)
+def test_the_final_stage_base_is_found_through_earlier_stages(
+    dockerfile: str, base: str | None
+) -> None:
+    prepared = prepare({"Dockerfile": dockerfile}, ALLOWED, max_bytes=65536, labels=LABELS)
+    assert prepared.final_base == base

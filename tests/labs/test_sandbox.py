@@ -74,6 +74,16 @@ async def test_a_well_behaved_image_passes_with_facts(labs: LabService) -> None:
     assert grade.log.strip() == "hi"
 
 
+async def test_added_size_and_layers_are_measured_against_the_real_base(
+    labs: LabService,
+) -> None:
+    text = "FROM busybox:latest\nRUN head -c 300000 /dev/zero > /blob\nRUN echo x > /y\n"
+    grade = await graded(labs, text, exercise(max_added_mb=0.35, max_added_layers=1))
+    assert detail(grade, "adds at most 0.35 MB to its base image")[0] is True
+    passed, why = detail(grade, "adds at most 1 layer to its base image")
+    assert not passed and why.startswith("2 layers on top of the base image's 1")
+
+
 async def test_a_fork_bomb_is_held_by_the_pids_limit(labs: LabService) -> None:
     # after the bomb, only shell builtins: there is no process left to fork
     bomb = SHELL.format(

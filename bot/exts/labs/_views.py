@@ -130,6 +130,10 @@ def expectations(lab: Lab) -> list[str]:
         lines.append(f"the image is under {expect.max_size_mb:g} MB")
     if expect.max_layers is not None:
         lines.append(f"at most {expect.max_layers} layers")
+    if expect.max_added_mb is not None:
+        lines.append(f"it adds at most {expect.max_added_mb:g} MB to its base image")
+    if expect.max_added_layers is not None:
+        lines.append(f"it adds at most {expect.max_added_layers} layers to its base image")
     lines += [f"no trace of `{s[:3]}…` in the image" for s in expect.no_secret]
     lines += [f"`{path}` is absent" for path in expect.absent]
     run = f"`{' '.join(lab.command)}`" if lab.command else "the default command"
