@@ -87,8 +87,9 @@ class ImageFacts:
     size_bytes: int
     layers: int
     user: str  # as the image declares it ("" = root)
-    uid: int | None  # resolved through the image's /etc/passwd; None when unknown
+    uid: int | None  # as Docker resolves USER through the image's /etc/passwd; None: it can't
     healthcheck: bool
+    gid: int | None = None  # the group Docker resolves with the uid
     base_size_bytes: int = 0  # the final stage's base image (0 for scratch)
     base_layers: int = 0
     present: dict[str, bool] = field(default_factory=dict)  # path -> exists

@@ -35,6 +35,15 @@ log = logging.getLogger(__name__)
 STATUS_TTL = 30.0  # seconds a daemon check stays valid
 SWEEP_AGE = 15 * 60.0  # leftovers older than any job can live are a crashed job's
 
+EXPOSED = (
+    "GRADED LABS ARE OFF: the lab daemon fetched a URL this bot served on 127.0.0.1, so a "
+    "learner's Dockerfile could make it reach this host's network (a cloud metadata service "
+    "included). Give the labs a daemon of their own with no network: run "
+    "`sudo scripts/lab-daemon.sh` and set LAB_DOCKER_HOST to the socket it prints (README, "
+    "'Running the lab sandbox'). On a development machine, LAB_REQUIRE_ISOLATION=false skips "
+    "this check."
+)
+
 Progress = Callable[[int], Awaitable[None]]  # 1, 2, ... = place in the queue; 0 = building
 
 
@@ -88,6 +97,7 @@ class LabService(ServiceBase):
         self.sandbox = Sandbox(settings)
         self.queue = JobQueue(settings.concurrency, settings.queue_size, settings.cooldown)
         self._status: tuple[float, bool] | None = None
+        self.exposed = False  # the lab daemon reached the host's network at start-up
 
     # --- review ---------------------------------------------------------------------------
 
@@ -125,7 +135,7 @@ class LabService(ServiceBase):
 
     async def sandbox_on(self) -> bool:
         """Whether graded labs can run here: switched on and the daemon answers (cached)."""
-        if not self.lab_settings.enabled:
+        if not self.lab_settings.enabled or self.exposed:
             return False
         now = time.monotonic()
         if self._status is None or now - self._status[0] > STATUS_TTL:
@@ -140,11 +150,15 @@ class LabService(ServiceBase):
         try:
             await asyncio.to_thread(self.sandbox.prepare)
             removed = await asyncio.to_thread(self.sandbox.sweep, SWEEP_AGE)
+            if self.lab_settings.require_isolation:
+                self.exposed = await asyncio.to_thread(self.sandbox.fetches_for_learners)
         except SandboxUnavailable as exc:
             log.warning("lab sandbox start-up failed: %s", exc)
             return
         if removed:
             log.info("removed %d leftover lab containers and images", removed)
+        if self.exposed:
+            log.error(EXPOSED)
 
     async def start(self, discord_id: int, text: str) -> LabTask:
         exercise = self.exercise(text)
