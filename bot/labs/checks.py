@@ -135,6 +135,8 @@ def _ending(run: RunResult, memory_mb: int, timeout: float) -> str:
 
 def run_checks(lab: Lab, run: RunResult, memory_mb: int, timeout: float) -> list[CheckResult]:
     expect = lab.expect
+    if run.start_error:
+        return [CheckResult("the container starts", False, run.start_error)]
     results = []
     if expect.running_for is not None:
         healthy = run.health in (None, "healthy")

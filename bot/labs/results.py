@@ -80,6 +80,7 @@ class RunResult:
     health: str | None = None  # starting | healthy | unhealthy, when the image has a check
     stop_exit_code: int | None = None  # after `docker stop`, when the lab asks for it
     stop_seconds: float | None = None
+    start_error: str = ""  # the daemon could not start it (no shell for a shell-form CMD...)
 
 
 @dataclass

@@ -27,6 +27,7 @@ class Finding:
     why: str = ""  # the course's reason, when the rule is the course's
     part: int | None = None  # the part that teaches it
     also: tuple[str, ...] = ()  # hadolint codes folded into this finding
+    more_lines: tuple[int, ...] = ()  # the same finding again on these lines, folded into one
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,14 @@ def _tar_context(files: Mapping[str, str]) -> bytes:
             return archive.read()
 
 
+def start_failure(message: str) -> str:
+    """The part of runc's error a learner can act on (`exec: "sh": ... not found`)."""
+    for marker in ("unable to start container process: ", "starting container process caused: "):
+        if marker in message:
+            message = message.split(marker, 1)[1]
+    return printable(message.removesuffix(": unknown").strip())[:300]
+
+
 def _clean_log(text: str, aliases: Mapping[str, str]) -> str:
     """The build output as the learner should read it: our LABEL steps and ids left out, and
     each base image named as the learner wrote it."""
@@ -326,8 +334,12 @@ class Sandbox:
         )
         timeout = min(lab.timeout, self.settings.run_timeout)
         started = time.monotonic()
-        container.start()
         result = RunResult(None, False, False, "", "", False, 0.0)
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            result.start_error = start_failure(str(exc.explanation or exc))
+            return result
         if lab.expect.running_for is not None:
             self._watch_running(container, lab, started, timeout, result)
         else:

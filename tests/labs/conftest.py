@@ -39,7 +39,7 @@ def short_limits(**overrides: object) -> LabSettings:
         "cooldown": 0.0,
         "memory_mb": 64,
         "pids": 32,
-        "build_timeout": 8.0,
+        "build_timeout": 20.0,  # roomy: the machine may be busy
         "run_timeout": 10.0,
         "max_write_mb": 64,
         "max_output_kb": 4,

@@ -1,7 +1,7 @@
 """The abuse suite against the real daemon: the sandbox holds, reports why, and leaves nothing.
 
-Limits here are the short ones of `short_limits()`: 64 MB, 32 processes, a 4 s run and an
-8 s build. Each test also checks that its own job left no container or image behind; the
+Limits here are the short ones of `short_limits()`: 64 MB, 32 processes, a 4 s run and a
+20 s build. Each test also checks that its own job left no container or image behind; the
 session fixture checks every job of the run once more at the end.
 """
 
@@ -307,3 +307,10 @@ async def test_the_isolation_check_sees_a_daemon_that_can_fetch(
     finally:
         server.terminate()
         await server.wait()
+
+
+async def test_a_container_that_cannot_start_is_a_failed_check(labs: LabService) -> None:
+    text = "FROM busybox:latest AS b\nFROM scratch\nCOPY --from=b /bin/busybox /bb\nCMD echo hi\n"
+    grade = await graded(labs, text, exercise(exit_code=0))
+    passed, why = detail(grade, "the container starts")
+    assert not passed and "/bin/sh" in why and "unknown" not in why
