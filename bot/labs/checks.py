@@ -30,19 +30,30 @@ def _quote(text: str, limit: int = 60) -> str:
     return "`" + shown.replace("`", "'") + "`"
 
 
+def _non_root(image: ImageFacts) -> CheckResult:
+    """Judged on the uid Docker will run, not on the name the image gives."""
+    name = "runs as a non-root user"
+    if image.uid is None:
+        return CheckResult(
+            name, False, f"`{image.user}` is not in the image's /etc/passwd: Docker cannot start it"
+        )
+    who = f"`{image.user}`" if image.user else "root (no USER)"
+    if image.uid == 0:
+        named = image.user and image.user.split(":")[0] not in ("root", "0")
+        return CheckResult(
+            name,
+            False,
+            f"the image's user is {who}"
+            + (", which the image's /etc/passwd makes uid 0" if named else "")
+            + ": add a `USER` with a non-zero id",
+        )
+    return CheckResult(name, True, f"the image's user is {who} (uid {image.uid})")
+
+
 def image_checks(expect: LabExpect, image: ImageFacts) -> list[CheckResult]:
     results = []
     if expect.non_root:
-        root = image.uid == 0 or (image.uid is None and not image.user)
-        who = image.user or "root (no USER)"
-        results.append(
-            CheckResult(
-                "runs as a non-root user",
-                not root,
-                f"the image's user is {who}"
-                + (": add a `USER` with a non-zero id" if root else ""),
-            )
-        )
+        results.append(_non_root(image))
     if expect.healthcheck:
         results.append(
             CheckResult(
@@ -124,6 +135,8 @@ def _ending(run: RunResult, memory_mb: int, timeout: float) -> str:
 
 def run_checks(lab: Lab, run: RunResult, memory_mb: int, timeout: float) -> list[CheckResult]:
     expect = lab.expect
+    if run.start_error:
+        return [CheckResult("the container starts", False, run.start_error)]
     results = []
     if expect.running_for is not None:
         healthy = run.health in (None, "healthy")

@@ -1,56 +1,58 @@
-"""A small Dockerfile reader: instructions with their lines, flags and stages.
+"""A Dockerfile as Docker reads it: instructions with their lines, flags, values and stages.
 
-Enough for the course's review rules and the sandbox's checks before a build; hadolint does the
-full linting. It follows the classic builder's syntax: `\\` continues a line (or the character
-an `# escape=` directive names), comment lines inside a continuation are dropped, and
-instruction names are case-insensitive.
+The reading is BuildKit's own Go parser (the `dockerfile` package wraps it), so tabs, line
+continuations, `# escape=` directives, BOMs and flags mean here exactly what they mean to
+Docker: the sandbox and the review decide on what the daemon will see, not on a guess.
+This module only shapes the parser's answer for the course's rules and the sandbox's checks.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-_DIRECTIVE = re.compile(r"#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$")
-_FLAG = re.compile(r"--([a-zA-Z-]+)(?:=(\S*))?")
-_STAGE_AS = re.compile(r"\s+as\s+(\S+)\s*$", re.IGNORECASE)
+import dockerfile as official
+
+# Instructions whose non-JSON argument the parser keeps as one shell string.
+_SHELL_FORM = {"RUN", "CMD", "ENTRYPOINT"}
+
+
+class DockerfileError(ValueError):
+    """The text is not a Dockerfile Docker could read; the message says why, with a line."""
 
 
 @dataclass(frozen=True)
 class Instruction:
     keyword: str  # upper case: FROM, RUN, COPY...
-    args: str  # everything after the keyword and its flags, continuations joined
+    values: tuple[str, ...]  # the arguments as the parser split them (quotes kept in LABEL/ENV)
     line: int  # 1-based first line
     end_line: int
     flags: dict[str, str] = field(default_factory=dict)  # --from=build -> {"from": "build"}
     stage: int = 0  # index of the FROM this instruction belongs to (-1 before the first)
+    json: bool = False  # written in exec (JSON) form
+    sub: str = ""  # ONBUILD's instruction (upper case), else ""
+    heredoc: bool = False  # carries a heredoc (BuildKit only)
+
+    @property
+    def args(self) -> str:
+        """The arguments as one text: JSON for the exec form, else joined by spaces."""
+        return json.dumps(list(self.values)) if self.json else " ".join(self.values)
 
     @property
     def json_args(self) -> list[str] | None:
         """The exec-form arguments (`["a", "b"]`), or None for the shell form."""
-        text = self.args.strip()
-        if not text.startswith("["):
-            return None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return None
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return value
-        return None
+        return list(self.values) if self.json else None
 
     def words(self) -> list[str]:
-        """The arguments split like a shell would (quotes respected), never raising."""
-        exec_form = self.json_args
-        if exec_form is not None:
-            return exec_form
+        """The arguments as words: a shell-form command is split like a shell would."""
+        if self.json or self.keyword not in _SHELL_FORM or len(self.values) != 1:
+            return list(self.values)
         try:
-            return shlex.split(self.args, comments=False)
+            return shlex.split(self.values[0], comments=False)
         except ValueError:
-            return self.args.split()
+            return self.values[0].split()
 
 
 @dataclass(frozen=True)
@@ -77,70 +79,54 @@ class Dockerfile:
         return self.stages[-1] if self.stages else None
 
 
-def _escape_char(lines: list[str]) -> str:
-    """The escape character from the parser directives at the top of the file."""
-    for line in lines:
-        found = _DIRECTIVE.match(line.strip())
-        if not found:
-            break
-        if found.group(1).lower() == "escape" and found.group(2) in ("\\", "`"):
-            return found.group(2)
-    return "\\"
+def check_text(text: str) -> None:
+    """Refuse what the parser must never see: it crashes the process on invalid Unicode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        raise DockerfileError(
+            f"line {line}: a character that is not valid Unicode (a lone surrogate)"
+        ) from None
 
 
-def _logical_lines(text: str) -> Iterator[tuple[int, int, str]]:
-    """(first line, last line, text) of each instruction, continuations joined."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    escape = _escape_char(lines)
-    parts: list[str] = []
-    start = 0
-    for number, raw in enumerate(lines, 1):
-        stripped = raw.strip()
-        if not parts and (not stripped or stripped.startswith("#")):
-            continue
-        if parts and stripped.startswith("#"):
-            continue  # a comment inside a continuation is dropped
-        if not parts:
-            start = number
-        body = raw.rstrip()
-        if body.endswith(escape):
-            parts.append(body[: -len(escape)])
-            continue
-        parts.append(body)
-        yield start, number, " ".join(p.strip() for p in parts if p.strip())
-        parts = []
-    if parts:
-        yield start, len(lines), " ".join(p.strip() for p in parts if p.strip())
-
-
-def _split_flags(rest: str) -> tuple[dict[str, str], str]:
-    flags: dict[str, str] = {}
-    while True:
-        rest = rest.lstrip()
-        found = _FLAG.match(rest)
-        if not found or (found.end() < len(rest) and not rest[found.end()].isspace()):
-            return flags, rest
-        flags[found.group(1).lower()] = found.group(2) or ""
-        rest = rest[found.end() :]
-
-
-_FLAGGED = {"FROM", "COPY", "ADD", "RUN", "HEALTHCHECK"}
+def _flags(raw: tuple[str, ...]) -> dict[str, str]:
+    flags = {}
+    for flag in raw:
+        name, _, value = flag.removeprefix("--").partition("=")
+        flags[name.lower()] = value
+    return flags
 
 
 def parse(text: str) -> Dockerfile:
+    """Read `text` with Docker's parser; raises DockerfileError when Docker could not."""
+    check_text(text)
+    try:
+        commands = official.parse_string(text)
+    except official.GoParseError as exc:
+        if "no instructions" in str(exc):
+            return Dockerfile((), ())
+        raise DockerfileError(str(exc)) from None
     instructions: list[Instruction] = []
     stages: list[Stage] = []
-    for first, last, logical in _logical_lines(text):
-        keyword, _, rest = logical.partition(" ")
-        keyword = keyword.upper()
-        flags: dict[str, str] = {}
-        if keyword in _FLAGGED:
-            flags, rest = _split_flags(rest)
-        rest = rest.strip()
+    for command in commands:
+        keyword = command.cmd.upper()
+        values = tuple(command.value)
         if keyword == "FROM":
-            found = _STAGE_AS.search(rest)
-            image = rest[: found.start()].strip() if found else rest
-            name = found.group(1).lower() if found else None
-            stages.append(Stage(len(stages), image, name, first))
-        instructions.append(Instruction(keyword, rest, first, last, flags, len(stages) - 1))
+            named = len(values) == 3 and values[1].lower() == "as"
+            name = values[2].lower() if named else None
+            stages.append(Stage(len(stages), values[0] if values else "", name, command.start_line))
+        instructions.append(
+            Instruction(
+                keyword,
+                values,
+                command.start_line,
+                command.end_line,
+                _flags(command.flags),
+                len(stages) - 1,
+                command.json,
+                (command.sub_cmd or "").upper(),
+                bool(command.heredocs),
+            )
+        )
     return Dockerfile(tuple(instructions), tuple(stages))

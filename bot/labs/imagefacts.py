@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 from collections.abc import Iterator
 
@@ -17,7 +18,7 @@ from docker.models.images import Image
 
 from bot.labs.results import ImageFacts, Job
 
-ROOT_NAMES = {"", "root", "0"}
+_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 def inspect_image(client: docker.DockerClient, job: Job, image: Image) -> ImageFacts:
@@ -29,6 +30,7 @@ def inspect_image(client: docker.DockerClient, job: Job, image: Image) -> ImageF
         layers=len((image.attrs.get("RootFS") or {}).get("Layers") or []),
         user=user,
         uid=None,
+        gid=None,
         healthcheck=bool((config.get("Healthcheck") or {}).get("Test"))
         and (config.get("Healthcheck") or {}).get("Test") != ["NONE"],
     )
@@ -41,18 +43,14 @@ def inspect_image(client: docker.DockerClient, job: Job, image: Image) -> ImageF
         image.id, command=["true"], labels=job.labels, network_mode="none"
     )
     try:
-        facts.uid = resolve_uid(probe, user)
+        facts.uid, facts.gid = resolve_user(probe, user)
         for path in job.lab.expect.absent:
             facts.present[path] = exists(probe, path)
     finally:
-        probe.remove(force=True)
+        probe.remove(force=True, v=True)
     if job.lab.expect.no_secret:
         facts.secrets_found = find_secrets(image, job.lab.expect.no_secret)
     return facts
-
-
-def is_root(uid: int | None, user: str) -> bool:
-    return uid == 0 if uid is not None else user.split(":", 1)[0] in ROOT_NAMES
 
 
 def _read_file(container: Container, path: str) -> bytes | None:
@@ -76,19 +74,40 @@ def exists(container: Container, path: str) -> bool:
     return response.status_code == 200
 
 
-def resolve_uid(container: Container, user: str) -> int | None:
-    """The numeric uid the image's USER means (None when the image's passwd cannot tell)."""
-    name = user.split(":", 1)[0]
-    if name in ROOT_NAMES:
-        return 0
-    if name.isdigit():
-        return int(name)
-    passwd = _read_file(container, "/etc/passwd")
-    for line in (passwd or b"").decode("utf-8", "replace").splitlines():
-        fields = line.split(":")
-        if len(fields) > 2 and fields[0] == name and fields[2].isdigit():
-            return int(fields[2])
-    return None
+def _id(field: str) -> int:
+    """A passwd or group id field as runc reads it: anything but a number counts as 0."""
+    return int(field) if _NUMBER.fullmatch(field) else 0
+
+
+def _entries(data: bytes | None) -> list[list[str]]:
+    text = (data or b"").decode("utf-8", "replace")
+    return [line.split(":") for line in text.splitlines() if len(line.split(":")) >= 4]
+
+
+def resolve_user(container: Container, user: str) -> tuple[int | None, int | None]:
+    """The (uid, gid) Docker will run the image's USER as, from the image's own /etc/passwd and
+    /etc/group read as runc reads them (`evil:x::0:...` is uid 0). None where Docker could not
+    resolve the name, so the container would not start."""
+    name, _, group = user.partition(":")
+    passwd = _entries(_read_file(container, "/etc/passwd")) if name or group else []
+    if not name:
+        uid, gid = 0, 0
+    elif _NUMBER.fullmatch(name):
+        uid = int(name)
+        entry = next((e for e in passwd if _id(e[2]) == uid), None)
+        gid = _id(entry[3]) if entry else 0
+    else:
+        entry = next((e for e in passwd if e[0] == name), None)
+        if entry is None:
+            return None, None
+        uid, gid = _id(entry[2]), _id(entry[3])
+    if group:
+        if _NUMBER.fullmatch(group):
+            return uid, int(group)
+        groups = _entries(_read_file(container, "/etc/group"))
+        found = next((g for g in groups if g[0] == group), None)
+        return uid, _id(found[2]) if found else None
+    return uid, gid
 
 
 def scan(chunks: Iterator[bytes], needles: list[bytes]) -> set[bytes]:

@@ -1,26 +1,33 @@
 """What the sandbox refuses before anything runs, and the Dockerfile it actually builds.
 
-Refused: oversized or oddly named input, a FROM (or `COPY --from`) naming an image the lab
-does not allow or that is written with a variable, `ADD` of a URL, and BuildKit-only flags the
-classic builder would trip on. The Dockerfile that passes is rewritten: each allowed base image
-becomes the local image that stands for it, and a LABEL after each FROM marks every image and
-build container of the job, so cleanup can find them even after a crash.
+Decided on Docker's own reading of the file (bot.labs.dockerfile wraps BuildKit's parser).
+Refused: oversized or oddly named input; too many instructions; parser directives; a FROM (or
+`COPY --from`) naming an image the lab does not allow or written with a variable; `ADD` of
+anything but a literal local path (a URL or a variable would make the daemon fetch for the
+learner); `ONBUILD`; `VOLUME` (volumes outlive the job's containers); labels in the bot's
+namespace (the watchdog and the cleanup find a job by them); heredocs and other BuildKit-only
+syntax the classic builder would trip on. The Dockerfile that passes is rewritten: each allowed
+base image becomes the local image that stands for it, and a LABEL after each FROM marks every
+image and build container of the job, so cleanup can find them even after a crash.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.errors import UserError
-from bot.labs.dockerfile import Dockerfile, Instruction, parse
-from bot.labs.rules import sources
+from bot.labs.dockerfile import Dockerfile, DockerfileError, Instruction, parse
 from content.lab import safe_path
 
-JOB_LABEL = "tutor-lab.job"  # every container and image a job makes carries it
-CREATED_LABEL = "tutor-lab.created"  # unix time, for the sweep
+LABEL_PREFIX = "tutor-lab."  # the bot's label namespace: learners may not write in it
+JOB_LABEL = LABEL_PREFIX + "job"  # every container and image a job makes carries it
+CREATED_LABEL = LABEL_PREFIX + "created"  # unix time, for the sweep
 MAX_FILES = 64
-_URL_PREFIXES = ("http://", "https://", "git://", "git@", "ftp://")
+MAX_INSTRUCTIONS = 100  # metadata steps run no container, so only a count bounds their time
+_DIRECTIVE = re.compile(r"\s*#\s*[A-Za-z][A-Za-z0-9]*\s*=")  # as Docker's directive reader
+_ADD_FLAGS = {"chown", "chmod"}  # what the classic builder's ADD takes
 
 
 class Refused(UserError):
@@ -49,15 +56,32 @@ def image_name(reference: str) -> str:
 
 def check_context(files: Mapping[str, str], max_bytes: int) -> list[str]:
     reasons = []
-    size = sum(len(text.encode()) for text in files.values())
+    try:
+        size = sum(len(text.encode()) for text in files.values())
+    except UnicodeEncodeError:
+        return ["a file holds a character that is not valid Unicode (a lone surrogate)"]
     if size > max_bytes:
-        reasons.append(f"the files take {size // 1024} KB; the sandbox takes {max_bytes // 1024}")
+        reasons.append(
+            f"the files take {size / 1024:.1f} KB; the sandbox takes at most {max_bytes // 1024} KB"
+        )
     if len(files) > MAX_FILES:
-        reasons.append(f"{len(files)} files; the sandbox takes {MAX_FILES}")
+        reasons.append(f"{len(files)} files; the sandbox takes at most {MAX_FILES}")
     reasons += [f"`{name}` is not a plain relative path" for name in files if not safe_path(name)]
     if "Dockerfile" not in files:
         reasons.append("there is no Dockerfile")
     return reasons
+
+
+def directive_lines(text: str, dockerfile: Dockerfile) -> list[int]:
+    """Lines before the first instruction that Docker may read as parser directives."""
+    first = dockerfile.instructions[0].line if dockerfile.instructions else 0
+    lines = text.removeprefix("\ufeff").splitlines()[: max(first - 1, 0)]
+    return [number for number, line in enumerate(lines, 1) if _DIRECTIVE.match(line)]
+
+
+def label_keys(instruction: Instruction) -> list[str]:
+    """The keys a LABEL sets, quotes and escapes removed (the values come in pairs)."""
+    return [key.replace("\\", "").strip("\"'") for key in instruction.values[::2]]
 
 
 class _Checker:
@@ -76,7 +100,7 @@ class _Checker:
             return False
         if image.lower() in earlier or image == "scratch":
             return True
-        if image.isdigit() and int(image) < stage:
+        if what == "COPY --from" and image.isdigit() and int(image) < stage:
             return True
         if image_name(image) in self.allowed:
             return True
@@ -87,26 +111,64 @@ class _Checker:
     def check(self) -> None:
         if not self.dockerfile.stages:
             self.reasons.append("the Dockerfile has no FROM")
+        count = len(self.dockerfile.instructions)
+        if count > MAX_INSTRUCTIONS:
+            self.reasons.append(
+                f"{count} instructions; the sandbox takes at most {MAX_INSTRUCTIONS}"
+            )
+            return
         for instruction in self.dockerfile.instructions:
             if instruction.stage < 0 and instruction.keyword != "ARG":
                 self.refuse(instruction, "only ARG may come before the first FROM")
-            keyword = instruction.keyword
-            if keyword == "FROM":
-                if "platform" in instruction.flags:
-                    self.refuse(instruction, "`--platform` is not supported in the sandbox")
-                image = self.dockerfile.stages[instruction.stage].image
-                self.image_ok(instruction, image, instruction.stage, "FROM")
-            elif keyword in ("COPY", "ADD") and "from" in instruction.flags:
-                self.image_ok(
-                    instruction, instruction.flags["from"], instruction.stage, "COPY --from"
-                )
-            if keyword == "ADD" and any(s.startswith(_URL_PREFIXES) for s in sources(instruction)):
-                self.refuse(instruction, "`ADD <url>` is refused: the sandbox has no network")
-            if keyword == "RUN" and instruction.flags:
-                flags = ", ".join(f"--{name}" for name in instruction.flags)
+            self.check_instruction(instruction)
+
+    def check_instruction(self, instruction: Instruction) -> None:
+        keyword = instruction.keyword
+        if instruction.heredoc:
+            self.refuse(
+                instruction, "heredocs (`<<EOF`) need BuildKit; the sandbox's builder is classic"
+            )
+        elif keyword == "ONBUILD":
+            self.refuse(instruction, "`ONBUILD` is refused in the sandbox")
+        elif keyword == "VOLUME":
+            self.refuse(
+                instruction,
+                "`VOLUME` is refused in the sandbox (a volume outlives the job): write to /tmp",
+            )
+        elif keyword == "FROM":
+            if "platform" in instruction.flags:
+                self.refuse(instruction, "`--platform` is not supported in the sandbox")
+            if len(instruction.values) not in (1, 3):
+                self.refuse(instruction, "write `FROM image` or `FROM image AS name`")
+            image = self.dockerfile.stages[instruction.stage].image
+            self.image_ok(instruction, image, instruction.stage, "FROM")
+        elif keyword == "ADD":
+            self.check_add(instruction)
+        elif keyword == "LABEL":
+            for key in label_keys(instruction):
+                if "$" in key or key.lower().startswith(LABEL_PREFIX):
+                    self.refuse(instruction, f"the label `{key}` is reserved for the sandbox")
+        elif keyword == "RUN" and instruction.flags:
+            flags = ", ".join(f"--{name}" for name in instruction.flags)
+            self.refuse(
+                instruction, f"`RUN {flags}` needs BuildKit; the sandbox's builder is classic"
+            )
+        if keyword in ("COPY", "ADD") and "from" in instruction.flags:
+            self.image_ok(instruction, instruction.flags["from"], instruction.stage, "COPY --from")
+
+    def check_add(self, instruction: Instruction) -> None:
+        extra = sorted(set(instruction.flags) - _ADD_FLAGS - {"from"})
+        if extra:
+            self.refuse(instruction, f"`ADD --{extra[0]}` is not supported in the sandbox")
+        for source in instruction.words()[:-1]:
+            literal = source.strip("\"'")
+            if "$" in literal or "://" in literal or not safe_path(literal.lstrip("./") or "."):
                 self.refuse(
-                    instruction, f"`RUN {flags}` needs BuildKit; the sandbox's builder is classic"
+                    instruction,
+                    f"`ADD {source}` is refused: ADD takes only a file of the build context "
+                    "(the sandbox has no network; use COPY)",
                 )
+                return
 
 
 def rewrite(text: str, dockerfile: Dockerfile, allowed: Mapping[str, str], labels: str) -> str:
@@ -149,7 +211,14 @@ def prepare(
     reasons = check_context(files, max_bytes)
     if "Dockerfile" not in files:
         raise Refused(reasons)
-    dockerfile = parse(files["Dockerfile"])
+    try:
+        dockerfile = parse(files["Dockerfile"])
+    except DockerfileError as exc:
+        raise Refused([*reasons, f"the Dockerfile cannot be read: {exc}"]) from None
+    reasons += [
+        f"line {n}: parser directives (`# name=value` at the top) are refused in the sandbox"
+        for n in directive_lines(files["Dockerfile"], dockerfile)
+    ]
     checker = _Checker(dockerfile, allowed)
     checker.check()
     reasons += checker.reasons

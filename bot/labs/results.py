@@ -80,6 +80,7 @@ class RunResult:
     health: str | None = None  # starting | healthy | unhealthy, when the image has a check
     stop_exit_code: int | None = None  # after `docker stop`, when the lab asks for it
     stop_seconds: float | None = None
+    start_error: str = ""  # the daemon could not start it (no shell for a shell-form CMD...)
 
 
 @dataclass
@@ -87,8 +88,9 @@ class ImageFacts:
     size_bytes: int
     layers: int
     user: str  # as the image declares it ("" = root)
-    uid: int | None  # resolved through the image's /etc/passwd; None when unknown
+    uid: int | None  # as Docker resolves USER through the image's /etc/passwd; None: it can't
     healthcheck: bool
+    gid: int | None = None  # the group Docker resolves with the uid
     base_size_bytes: int = 0  # the final stage's base image (0 for scratch)
     base_layers: int = 0
     present: dict[str, bool] = field(default_factory=dict)  # path -> exists

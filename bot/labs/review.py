@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bot.labs.dockerfile import parse
+from bot.labs.dockerfile import Dockerfile, DockerfileError, parse
 from bot.labs.hadolint import HadolintFinding, HadolintUnavailable, run_hadolint
 from bot.labs.rules import RULES, SEVERITIES, Finding, RuleContext, Severity, course_findings
 
 MAX_REVIEW_CHARS = 20_000
+MAX_REVIEW_INSTRUCTIONS = 150  # hadolint's time grows with them; real files stay far below
+MAX_SHOWN = 30  # findings listed; the rest are counted
 
 # Where the course teaches what a hadolint rule checks (codes without an entry link to no part).
 HADOLINT_PARTS: dict[str, int] = {
@@ -52,9 +54,10 @@ Linter = Callable[[str], list[HadolintFinding]]
 
 @dataclass(frozen=True)
 class Review:
-    findings: tuple[Finding, ...]  # by severity, then line
+    findings: tuple[Finding, ...]  # by severity, then line; the same finding folded into one
     hadolint_ran: bool
     note: str = ""  # why hadolint did not run
+    hidden: int = 0  # findings beyond MAX_SHOWN, not listed
 
     def grouped(self) -> list[tuple[Severity, list[Finding]]]:
         """(severity, findings) for each severity that has any, most severe first."""
@@ -93,6 +96,34 @@ def merge(course: list[Finding], linted: list[Finding]) -> list[Finding]:
     return sorted(merged, key=lambda f: (order[f.severity], f.line, f.code))
 
 
+def fold(findings: list[Finding]) -> list[Finding]:
+    """One finding per (severity, code, fix): the same advice on many lines is said once."""
+    first: dict[tuple[str, str, str], int] = {}
+    folded: list[Finding] = []
+    for finding in findings:
+        key = (finding.severity, finding.code, finding.fix)
+        if key in first:
+            kept = folded[first[key]]
+            folded[first[key]] = replace(kept, more_lines=(*kept.more_lines, finding.line))
+        else:
+            first[key] = len(folded)
+            folded.append(finding)
+    return folded
+
+
+def _agrees_with_the_course(
+    item: HadolintFinding, dockerfile: Dockerfile, course: list[Finding]
+) -> bool:
+    """hadolint rules the course judges better. DL3025 asks for JSON in a HEALTHCHECK's CMD,
+    where the shell form is fine; DL3064 flags `API_KEY_FILE`, a path, not a secret: the
+    course's secret rule decides, and it reports the lines that do hold one."""
+    if item.code == "DL3025":
+        return not any(i.line <= item.line <= i.end_line for i in dockerfile.of("HEALTHCHECK"))
+    if item.code == "DL3064":
+        return any(f.code == "secret-in-config" and f.line == item.line for f in course)
+    return True
+
+
 def review_dockerfile(
     text: str, *, dockerignore: str | None = None, lint: Linter = run_hadolint
 ) -> Review:
@@ -100,9 +131,23 @@ def review_dockerfile(
     offered = dockerignore is not None and any(
         line.strip() and not line.lstrip().startswith("#") for line in dockerignore.splitlines()
     )
-    course = course_findings(parse(text), RuleContext(dockerignore_offered=offered))
+    text = text.removeprefix("\ufeff")  # Notepad's BOM: Docker ignores it, hadolint may not
     try:
-        linted = [from_hadolint(item) for item in lint(text)]
+        dockerfile = parse(text)
+    except DockerfileError:
+        dockerfile = Dockerfile((), ())  # hadolint reports what Docker cannot read
+    course = course_findings(dockerfile, RuleContext(dockerignore_offered=offered))
+    try:
+        linted = [
+            from_hadolint(item)
+            for item in lint(text)
+            if _agrees_with_the_course(item, dockerfile, course)
+        ]
     except HadolintUnavailable as exc:
-        return Review(tuple(merge(course, [])), hadolint_ran=False, note=str(exc))
-    return Review(tuple(merge(course, linted)), hadolint_ran=True)
+        return _shown(merge(course, []), hadolint_ran=False, note=str(exc))
+    return _shown(merge(course, linted), hadolint_ran=True)
+
+
+def _shown(findings: list[Finding], *, hadolint_ran: bool, note: str = "") -> Review:
+    folded = fold(findings)
+    return Review(tuple(folded[:MAX_SHOWN]), hadolint_ran, note, max(len(folded) - MAX_SHOWN, 0))

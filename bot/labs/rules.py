@@ -27,6 +27,7 @@ class Finding:
     why: str = ""  # the course's reason, when the rule is the course's
     part: int | None = None  # the part that teaches it
     also: tuple[str, ...] = ()  # hadolint codes folded into this finding
+    more_lines: tuple[int, ...] = ()  # the same finding again on these lines, folded into one
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,6 @@ _SECRET_VALUE = re.compile(
     r"|sk_(live|test)_\w{16,}|-----BEGIN [A-Z ]*PRIVATE KEY-----"
 )
 _SHELL_SYNTAX = re.compile(r"[|&;<>$`*?(){}]|\\")
-_ENV_PAIR = re.compile(r"""([^\s=]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)""")
 
 
 def sources(instruction: Instruction) -> list[str]:
@@ -121,16 +121,18 @@ def final_instructions(dockerfile: Dockerfile) -> list[Instruction]:
 
 
 def env_pairs(instruction: Instruction) -> list[tuple[str, str]]:
-    """KEY=value pairs of ENV, ARG or LABEL (and the legacy `ENV KEY value`)."""
-    text = instruction.args.strip()
+    """KEY=value pairs of ENV, ARG or LABEL (and the legacy `ENV KEY value`), quotes removed."""
+    values = instruction.values
     if instruction.keyword == "ARG":
-        name, _, value = text.partition("=")
-        return [(name.strip(), value.strip())]
-    pairs = _ENV_PAIR.findall(text)
-    if not pairs and instruction.keyword == "ENV":
-        key, _, value = text.partition(" ")
-        return [(key, value.strip())]
-    return [(key, value.strip("\"'")) for key, value in pairs]
+        return [(name, value) for name, _, value in (v.partition("=") for v in values)]
+    pairs = zip(values[::2], values[1::2], strict=False)
+    return [(_unquote(key), _unquote(value)) for key, value in pairs]
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    return text
 
 
 # --- the rules --------------------------------------------------------------------------------

@@ -18,8 +18,12 @@ Every call here blocks: the service runs `Sandbox.run_job` in a worker thread. T
 from __future__ import annotations
 
 import contextlib
+import http.server
+import io
 import json
 import logging
+import re
+import socket
 import tempfile
 import threading
 import time
@@ -36,16 +40,31 @@ from docker.utils import build as build_utils
 from docker.utils.json_stream import json_stream
 
 from bot.labs.cgroups import limit_build_pids
-from bot.labs.imagefacts import inspect_image, is_root
+from bot.labs.imagefacts import inspect_image
 from bot.labs.preflight import CREATED_LABEL, JOB_LABEL
-from bot.labs.results import STOP_GRACE, BuildResult, Capped, ImageFacts, Job, Outcome, RunResult
+from bot.labs.results import (
+    STOP_GRACE,
+    BuildResult,
+    Capped,
+    ImageFacts,
+    Job,
+    Outcome,
+    RunResult,
+)
 from bot.labs.settings import LabSettings
 from content.model import Lab
 
 log = logging.getLogger(__name__)
 
-NOBODY = "65534:65534"
+NOBODY = 65534  # the uid and gid a job runs as when its image's would be 0
 POLL = 0.2  # seconds between watchdog looks
+LATE_CLEANUP = 120.0  # seconds an aborted build may keep the daemon busy before we give up
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """Output as a learner may see it: terminal escape codes and control characters dropped."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n"))
 
 
 class SandboxUnavailable(Exception):
@@ -69,9 +88,18 @@ def _tar_context(files: Mapping[str, str]) -> bytes:
             return archive.read()
 
 
+def start_failure(message: str) -> str:
+    """The part of runc's error a learner can act on (`exec: "sh": ... not found`)."""
+    for marker in ("unable to start container process: ", "starting container process caused: "):
+        if marker in message:
+            message = message.split(marker, 1)[1]
+    return printable(message.removesuffix(": unknown").strip())[:300]
+
+
 def _clean_log(text: str, aliases: Mapping[str, str]) -> str:
     """The build output as the learner should read it: our LABEL steps and ids left out, and
     each base image named as the learner wrote it."""
+    text = printable(text)
     for local, name in aliases.items():
         text = text.replace(local, name)
     kept = []
@@ -96,10 +124,16 @@ class Sandbox:
         client_factory: Callable[[], docker.DockerClient] | None = None,
     ) -> None:
         self.settings = settings
-        self._client_factory = client_factory or (lambda: docker.from_env(timeout=30))
+        self._client_factory = client_factory or self.connect
         self.build_pids_limited = False
 
     # --- the daemon -----------------------------------------------------------------------
+
+    def connect(self) -> docker.DockerClient:
+        host = self.settings.docker_host
+        if host:
+            return docker.DockerClient(base_url=host, timeout=30)
+        return docker.from_env(timeout=30)
 
     def client(self) -> docker.DockerClient:
         try:
@@ -133,6 +167,37 @@ class Sandbox:
                 "build steps run without a pids limit: cannot set pids.max of cgroup %r",
                 self.settings.build_cgroup,
             )
+
+    def fetches_for_learners(self) -> bool:
+        """Whether the lab daemon reaches this host's network: asked to `ADD` a URL served here
+        on 127.0.0.1, does it get the file? A daemon in a network namespace of its own cannot."""
+        with _ProbeServer() as url:
+            return self.daemon_fetches(url)
+
+    def daemon_fetches(self, url: str) -> bool:
+        """Whether the daemon can build `ADD <url>` (the daemon fetches, not a container)."""
+        client = self.client()
+        job_id = Job.new_id()
+        labels = {JOB_LABEL: job_id, CREATED_LABEL: str(int(time.time()))}
+        context = _tar_context({"Dockerfile": f"FROM scratch\nADD {url} /probe\n"})
+        try:
+            stream = client.api.build(
+                fileobj=io.BytesIO(context),
+                custom_context=True,
+                labels=labels,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                network_mode="none",
+                decode=True,
+                timeout=60,
+            )
+            messages = list(stream)
+        finally:
+            self.remove_job(client, job_id)
+            client.close()
+        failed = any("error" in message for message in messages)
+        return not failed and any("aux" in message for message in messages)
 
     def missing_images(self, client: docker.DockerClient, refs: list[str]) -> list[str]:
         missing = []
@@ -204,7 +269,7 @@ class Sandbox:
             stream=True,
             timeout=(10, self.settings.build_timeout + 5),
         )
-        watchdog = _BuildWatchdog(self, job.id, deadline)
+        watchdog = _BuildWatchdog(self, job.id, deadline, response)
         watchdog.start()
         error, image_id = "", None
         try:
@@ -225,6 +290,7 @@ class Sandbox:
             response.close()
         if watchdog.reason:
             error = watchdog.reason
+            self._clean_up_later(job.id)
         seconds = time.monotonic() - started
         log_text = _clean_log(output.text, job.aliases)
         if output.truncated:
@@ -250,13 +316,15 @@ class Sandbox:
             ),
             "labels": job.labels,
             "hostname": "lab",
+            "shm_size": 1024 * 1024,  # /dev/shm is not a second, unmetered /tmp
         }
 
     def _run(
         self, client: docker.DockerClient, job: Job, image: Image, facts: ImageFacts
     ) -> RunResult:
         lab = job.lab
-        user = facts.user if facts.user and not is_root(facts.uid, facts.user) else NOBODY
+        # numeric ids the bot chose: never a name the image's own /etc/passwd could make root
+        user = f"{facts.uid or NOBODY}:{facts.gid or NOBODY}"
         container = client.containers.create(
             image.id,
             command=list(lab.command) if lab.command else None,
@@ -266,8 +334,12 @@ class Sandbox:
         )
         timeout = min(lab.timeout, self.settings.run_timeout)
         started = time.monotonic()
-        container.start()
         result = RunResult(None, False, False, "", "", False, 0.0)
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            result.start_error = start_failure(str(exc.explanation or exc))
+            return result
         if lab.expect.running_for is not None:
             self._watch_running(container, lab, started, timeout, result)
         else:
@@ -284,8 +356,8 @@ class Sandbox:
         )
         result.oom_killed = bool(state.get("OOMKilled"))
         limit = self.settings.max_output_kb * 1024
-        stdout = container.logs(stdout=True, stderr=False).decode("utf-8", "replace")
-        stderr = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
+        stdout = printable(container.logs(stdout=True, stderr=False).decode("utf-8", "replace"))
+        stderr = printable(container.logs(stdout=False, stderr=True).decode("utf-8", "replace"))
         result.truncated = len(stdout) > limit or len(stderr) > limit
         result.stdout, result.stderr = stdout[:limit], stderr[:limit]
         return result
@@ -323,6 +395,32 @@ class Sandbox:
     def remove_job(self, client: docker.DockerClient, job_id: str) -> None:
         self._remove(client, {"label": f"{JOB_LABEL}={job_id}"})
 
+    def _clean_up_later(self, job_id: str) -> None:
+        """An aborted build may still be committing a step after we hung up: once the daemon
+        has no container of the job left, remove what it made meanwhile."""
+
+        def clean() -> None:
+            filters = {"label": f"{JOB_LABEL}={job_id}"}
+            give_up = time.monotonic() + LATE_CLEANUP
+            try:
+                client = self.client()
+            except SandboxUnavailable:
+                return
+            try:
+                while time.monotonic() < give_up:
+                    busy = client.containers.list(all=True, filters=filters)
+                    self.remove_job(client, job_id)
+                    if not busy and not self.leftovers([job_id]):
+                        return
+                    time.sleep(1)
+                log.warning("job %s still had objects after %.0f s", job_id, LATE_CLEANUP)
+            except (docker.errors.DockerException, requests.RequestException) as exc:
+                log.warning("late cleanup of job %s failed: %s", job_id, exc)
+            finally:
+                client.close()
+
+        threading.Thread(target=clean, name=f"lab-clean-{job_id}", daemon=True).start()
+
     def sweep(self, older_than: float) -> int:
         """Remove what earlier jobs left (a crash mid-job); returns how many objects went."""
         client = self.client()
@@ -342,7 +440,7 @@ class Sandbox:
         removed = 0
         for container in client.containers.list(all=True, filters=filters):
             if old(container.labels):
-                removed += _quietly(lambda c=container: c.remove(force=True))
+                removed += _quietly(lambda c=container: c.remove(force=True, v=True))
         images = [i for i in client.images.list(all=True, filters=filters) if old(i.labels)]
         images.sort(key=lambda i: str(i.attrs.get("Created", "")), reverse=True)
         for image in images:  # newest first: removing a child prunes its untagged parents
@@ -366,10 +464,15 @@ class Sandbox:
 
 
 class _BuildWatchdog:
-    """Kills the job's build containers when the build runs out of time or writes too much."""
+    """Ends the build when it runs out of time or a step writes too much: kills the job's build
+    containers and hangs up, so the job ends on time even while the daemon commits a layer or
+    runs metadata steps that have no container to kill."""
 
-    def __init__(self, sandbox: Sandbox, job_id: str, deadline: float) -> None:
+    def __init__(
+        self, sandbox: Sandbox, job_id: str, deadline: float, response: requests.Response
+    ) -> None:
         self.sandbox, self.job_id, self.deadline = sandbox, job_id, deadline
+        self.response = response
         self.limit = sandbox.settings.max_write_mb * 1024 * 1024
         self.reason = ""
         self._stop = threading.Event()
@@ -409,6 +512,7 @@ class _BuildWatchdog:
         self.reason = why
         for info in running:
             _quietly(lambda i=info: client.api.kill(i["Id"]))
+        _hang_up(self.response)
 
 
 def _quietly(action: Callable[[], object]) -> int:
@@ -418,6 +522,41 @@ def _quietly(action: Callable[[], object]) -> int:
     except (docker.errors.NotFound, docker.errors.APIError):
         return 0
     return 1
+
+
+class _ProbeServer:
+    """A one-file HTTP server on 127.0.0.1 for the isolation check; `with` gives its URL."""
+
+    def __enter__(self) -> str:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = b"the lab daemon reached the bot's host\n"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/probe"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _hang_up(response: requests.Response) -> None:
+    """Shut the build's connection down. Closing alone does not wake a thread blocked reading
+    the socket; a shutdown does, and the daemon cancels a build whose client went away."""
+    sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+    with contextlib.suppress(OSError):
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        response.close()
 
 
 def _kill(container: Container) -> None:

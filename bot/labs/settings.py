@@ -30,6 +30,15 @@ class LabSettings(BaseSettings):
     )
 
     enabled: bool = Field(default=True, description="False turns the sandbox off (review stays)")
+    docker_host: str = Field(
+        default="",
+        description="The lab daemon's socket, e.g. unix:///run/tutor-lab/docker.sock "
+        "('' = DOCKER_HOST or the default socket)",
+    )
+    require_isolation: bool = Field(
+        default=True,
+        description="Keep graded labs off unless the lab daemon cannot reach the network",
+    )
     images: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: {
             "busybox:latest": "tutor-lab/busybox:latest",

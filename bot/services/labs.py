@@ -19,10 +19,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import UserError
 from bot.labs.checks import CheckResult, grade_outcome
+from bot.labs.dockerfile import DockerfileError, parse
 from bot.labs.preflight import CREATED_LABEL, JOB_LABEL, prepare
 from bot.labs.queue import JobQueue
 from bot.labs.results import Job, Outcome
-from bot.labs.review import MAX_REVIEW_CHARS, Review, review_dockerfile
+from bot.labs.review import MAX_REVIEW_CHARS, MAX_REVIEW_INSTRUCTIONS, Review, review_dockerfile
 from bot.labs.sandbox import Sandbox, SandboxUnavailable
 from bot.labs.settings import LabSettings
 from bot.services.activity import record_activity
@@ -33,7 +34,18 @@ from storage.models import ExerciseCompletion
 log = logging.getLogger(__name__)
 
 STATUS_TTL = 30.0  # seconds a daemon check stays valid
+REVIEW_COOLDOWN = 10.0  # seconds between one learner's reviews
+REVIEW_CONCURRENCY = 2  # hadolint runs at once
 SWEEP_AGE = 15 * 60.0  # leftovers older than any job can live are a crashed job's
+
+EXPOSED = (
+    "GRADED LABS ARE OFF: the lab daemon fetched a URL this bot served on 127.0.0.1, so a "
+    "learner's Dockerfile could make it reach this host's network (a cloud metadata service "
+    "included). Give the labs a daemon of their own with no network: run "
+    "`sudo scripts/lab-daemon.sh` and set LAB_DOCKER_HOST to the socket it prints (README, "
+    "'Running the lab sandbox'). On a development machine, LAB_REQUIRE_ISOLATION=false skips "
+    "this check."
+)
 
 Progress = Callable[[int], Awaitable[None]]  # 1, 2, ... = place in the queue; 0 = building
 
@@ -55,6 +67,26 @@ class SandboxOff(UserError):
 
 class BadSubmission(UserError):
     pass
+
+
+def check_review_input(text: str) -> None:
+    """Refuse, with the reason, what the review will not spend CPU on."""
+    if not text.strip():
+        raise BadSubmission("That Dockerfile is empty.")
+    if len(text) > MAX_REVIEW_CHARS:
+        raise BadSubmission(
+            f"That file has {len(text):,} characters; the review takes up to {MAX_REVIEW_CHARS:,}."
+        )
+    try:
+        dockerfile = parse(text.removeprefix("\ufeff"))
+    except DockerfileError as exc:
+        raise BadSubmission(f"That Dockerfile cannot be read: {exc}.") from None
+    count = len(dockerfile.instructions)
+    if count > MAX_REVIEW_INSTRUCTIONS:
+        raise BadSubmission(
+            f"That Dockerfile has {count:,} instructions; the review takes up to "
+            f"{MAX_REVIEW_INSTRUCTIONS}."
+        )
 
 
 @dataclass(frozen=True)
@@ -88,17 +120,29 @@ class LabService(ServiceBase):
         self.sandbox = Sandbox(settings)
         self.queue = JobQueue(settings.concurrency, settings.queue_size, settings.cooldown)
         self._status: tuple[float, bool] | None = None
+        self.exposed = False  # the lab daemon reached the host's network at start-up
+        self._reviewed: dict[int, float] = {}  # learner -> when their last review started
+        self._linting = asyncio.Semaphore(REVIEW_CONCURRENCY)
 
     # --- review ---------------------------------------------------------------------------
 
-    async def review(self, text: str, dockerignore: str | None = None) -> Review:
-        if not text.strip():
-            raise BadSubmission("That Dockerfile is empty.")
-        if len(text) > MAX_REVIEW_CHARS:
-            raise BadSubmission(
-                f"That file has {len(text)} characters; the review takes up to {MAX_REVIEW_CHARS}."
-            )
-        return await asyncio.to_thread(review_dockerfile, text, dockerignore=dockerignore)
+    async def review(
+        self, text: str, dockerignore: str | None = None, owner: int | None = None
+    ) -> Review:
+        """Review a Dockerfile; one learner may ask every REVIEW_COOLDOWN s, and at most
+        REVIEW_CONCURRENCY hadolint runs share the CPU (the others wait their turn)."""
+        check_review_input(text)
+        if owner is not None:
+            now = time.monotonic()
+            waited = now - self._reviewed.get(owner, -REVIEW_COOLDOWN)
+            if waited < REVIEW_COOLDOWN:
+                raise BadSubmission(
+                    f"One review every {REVIEW_COOLDOWN:g} s: try again in "
+                    f"{REVIEW_COOLDOWN - waited:.0f} s."
+                )
+            self._reviewed[owner] = now
+        async with self._linting:
+            return await asyncio.to_thread(review_dockerfile, text, dockerignore=dockerignore)
 
     def part_label(self, number: int | None) -> str | None:
         """`Part 5 · Dockerfile optimization`, as course.toml names it."""
@@ -125,7 +169,7 @@ class LabService(ServiceBase):
 
     async def sandbox_on(self) -> bool:
         """Whether graded labs can run here: switched on and the daemon answers (cached)."""
-        if not self.lab_settings.enabled:
+        if not self.lab_settings.enabled or self.exposed:
             return False
         now = time.monotonic()
         if self._status is None or now - self._status[0] > STATUS_TTL:
@@ -140,11 +184,15 @@ class LabService(ServiceBase):
         try:
             await asyncio.to_thread(self.sandbox.prepare)
             removed = await asyncio.to_thread(self.sandbox.sweep, SWEEP_AGE)
+            if self.lab_settings.require_isolation:
+                self.exposed = await asyncio.to_thread(self.sandbox.fetches_for_learners)
         except SandboxUnavailable as exc:
             log.warning("lab sandbox start-up failed: %s", exc)
             return
         if removed:
             log.info("removed %d leftover lab containers and images", removed)
+        if self.exposed:
+            log.error(EXPOSED)
 
     async def start(self, discord_id: int, text: str) -> LabTask:
         exercise = self.exercise(text)

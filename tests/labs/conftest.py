@@ -17,7 +17,7 @@ import docker.errors
 import pytest
 
 from bot.config import default_course_dir
-from bot.labs.baseimage import ensure_busybox_image
+from bot.labs.baseimage import LABEL, ensure_busybox_image
 from bot.labs.sandbox import Sandbox
 from bot.labs.settings import LabSettings
 from tests.bot.conftest import fake  # noqa: F401  (the loopback Discord, for the journey)
@@ -28,15 +28,18 @@ TEST_IMAGE = "tutor-lab/busybox:latest"
 
 
 def short_limits(**overrides: object) -> LabSettings:
-    """Short limits; both course base images stand for the imported busybox."""
+    """Short limits; both course base images stand for the imported busybox. The daemon is
+    LAB_DOCKER_HOST's (CI: the network-less lab daemon), else the default one; CI insists that
+    it is isolated, a development machine does not."""
     values: dict[str, object] = {
+        "require_isolation": bool(os.environ.get("CI")),
         "images": {"busybox:latest": TEST_IMAGE, "debian:bookworm-slim": TEST_IMAGE},
         "concurrency": 2,
         "queue_size": 4,
         "cooldown": 0.0,
         "memory_mb": 64,
         "pids": 32,
-        "build_timeout": 8.0,
+        "build_timeout": 20.0,  # roomy: the machine may be busy
         "run_timeout": 10.0,
         "max_write_mb": 64,
         "max_output_kb": 4,
@@ -50,7 +53,7 @@ def short_limits(**overrides: object) -> LabSettings:
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[docker.DockerClient]:
     try:
-        client = docker.from_env(timeout=30)
+        client = Sandbox(short_limits()).connect()
         client.ping()
     except docker.errors.DockerException as exc:
         if os.environ.get("CI"):
@@ -69,6 +72,22 @@ def sandbox(docker_client: docker.DockerClient) -> Iterator[Sandbox]:
     yield box
     left = box.leftovers(box.job_ids)
     assert left == [], f"the sandbox left these behind: {left}"
+    if os.environ.get("LAB_DOCKER_HOST"):  # a daemon of the labs' own: nothing else may remain
+        assert daemon_leftovers(docker_client) == {}
+
+
+def daemon_leftovers(client: docker.DockerClient) -> dict[str, int]:
+    """What a dedicated lab daemon holds besides its base images, by kind; empty when clean."""
+    usage = client.df()
+    counts = {
+        "containers": len(usage.get("Containers") or []),
+        "images": sum(
+            1 for i in usage.get("Images") or [] if LABEL not in (i.get("Labels") or {})
+        ),
+        "volumes": len(usage.get("Volumes") or []),
+        "build cache": len(usage.get("BuildCache") or []),
+    }
+    return {kind: count for kind, count in counts.items() if count}
 
 
 class RecordingSandbox(Sandbox):

@@ -60,7 +60,7 @@ async def no_sandbox(
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[TutorBot]:
     """The bot on a server whose Docker host does not answer."""
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such-docker.sock")
+    monkeypatch.setenv("LAB_DOCKER_HOST", f"unix://{tmp_path}/no-such-docker.sock")
     async for _app, bot in running_bot(database_url, tmp_path, fake, lab_course):
         yield bot
 

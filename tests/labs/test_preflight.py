@@ -25,8 +25,8 @@ def refused(files: dict[str, str], max_bytes: int = 65536) -> list[str]:
         ("FROM ubuntu\n", "FROM `ubuntu` is not allowed here"),
         ("ARG BASE=busybox\nFROM $BASE\n", "line 2: FROM must name its image literally"),
         ("FROM --platform=linux/arm64 busybox\n", "`--platform` is not supported"),
-        ("FROM busybox\nADD https://example.org/x.tgz /x/\n", "line 2: `ADD <url>` is refused"),
-        ("FROM busybox\nADD git@github.com:a/b.git /b\n", "`ADD <url>` is refused"),
+        ("FROM busybox\nADD https://example.org/x.tgz /x/\n", "line 2: `ADD https://ex"),
+        ("FROM busybox\nADD git@github.com:a/b.git /b\n", "`ADD git@github.com:a/b.git` is"),
         ("FROM busybox\nCOPY --from=alpine:3 /bin/sh /sh\n", "COPY --from `alpine:3` is not"),
         ("FROM busybox\nRUN --mount=type=secret,id=t cat /run/secrets/t\n", "needs BuildKit"),
         ("RUN echo early\nFROM busybox\n", "line 1: only ARG may come before the first FROM"),
@@ -40,7 +40,7 @@ def test_refused_before_anything_runs(dockerfile: str, reason: str) -> None:
 
 def test_oversized_or_odd_input_is_refused() -> None:
     reasons = refused({"Dockerfile": "FROM busybox\n", "big.bin": "x" * 70_000})
-    assert any("the sandbox takes 64" in r for r in reasons)
+    assert any("the sandbox takes at most 64 KB" in r for r in reasons)
     assert any(
         "not a plain relative path" in r
         for r in refused({"Dockerfile": "FROM busybox\n", "../escape": "x"})
@@ -107,3 +107,62 @@ def test_the_final_stage_base_is_found_through_earlier_stages(
 ) -> None:
     prepared = prepare({"Dockerfile": dockerfile}, ALLOWED, max_bytes=65536, labels=LABELS)
     assert prepared.final_base == base
+
+
+# The attacks of issue 11, each read the way Docker reads it (the reason's start is asserted).
+ATTACKS = {
+    # F1: the daemon would fetch a URL for the learner
+    "ADD through ARG": (
+        "FROM busybox\nARG U=http://127.0.0.1:8765/s\nADD $U /x\n",
+        "line 3: `ADD $U`",
+    ),
+    "ADD through ENV": (
+        "FROM busybox\nENV U=http://169.254.169.254/\nADD ${U} /x\n",
+        "line 3: `ADD ${U}`",
+    ),
+    "ADD after a tab": ("FROM busybox\nADD\thttp://127.0.0.1:8765/s /x\n", "line 2: `ADD http"),
+    "ONBUILD ADD": ("FROM busybox AS a\nONBUILD ADD http://x/ /x\nFROM a\n", "line 2: `ONBUILD`"),
+    "ADD --checksum": ("FROM busybox\nADD --checksum=sha256:0 a /a\n", "line 2: `ADD --checksum`"),
+    # F2: past the base-image allow-list
+    "FROM after a tab": ("FROM\talpine\n", "line 1: FROM `alpine` is not allowed"),
+    "a split keyword": ("FR\\\nOM alpine\n", "line 1: FROM `alpine` is not allowed"),
+    "a form feed": ("FROM \\\n\falpine\n", "line 1: FROM `alpine` is not"),
+    "a late escape": ("# syntax=x\n# escape=`\nFROM busybox\n", "line 1: parser directives"),
+    "FROM an index": ("FROM alpine\nFROM 0\n", "line 2: FROM `0` is not allowed"),
+    "COPY --from tab": (
+        "FROM busybox\nCOPY\t--from=alpine:3.19 / /\n",
+        "line 2: COPY --from `alpine",
+    ),
+    "ONBUILD COPY": ("FROM busybox\nONBUILD COPY --from=alpine:3.19 / /\n", "line 2: `ONBUILD`"),
+    # F3: labels the watchdog trusts
+    "forged job": ("FROM busybox\nLABEL tutor-lab.job=x\n", "line 2: the label `tutor-lab.job`"),
+    "quoted": (
+        'FROM busybox\nLABEL "tutor-lab.created"=9\n',
+        "line 2: the label `tutor-lab.created`",
+    ),
+    "variable key": ("FROM busybox\nARG K\nLABEL $K=1\n", "line 3: the label `$K`"),
+    # F4: volumes outlive the job
+    "VOLUME": ("FROM busybox\nVOLUME /data\n", "line 2: `VOLUME` is refused"),
+    "VOLUME json": ('FROM busybox\nVOLUME ["/data"]\n', "line 2: `VOLUME` is refused"),
+    # F6: metadata steps have no container for the watchdog
+    "1,000 ENV": ("FROM busybox\n" + "ENV a=1\n" * 1000, "1001 instructions; the sandbox takes"),
+    # heredocs would be read differently by the classic builder
+    "heredoc": ("FROM busybox\nRUN <<EOF\nFROM alpine\nEOF\n", "line 2: heredocs"),
+    # F9: the parser must never see a lone surrogate
+    "surrogate": ("FROM busybox\nRUN echo \udcff\n", "a file holds a character"),
+}
+
+
+@pytest.mark.parametrize(("dockerfile", "reason"), ATTACKS.values(), ids=list(ATTACKS))
+def test_every_attack_is_refused_with_its_line(dockerfile: str, reason: str) -> None:
+    assert any(r.startswith(reason) for r in refused({"Dockerfile": dockerfile})), reason
+
+
+def test_a_clean_multi_stage_file_still_passes() -> None:
+    text = (
+        "\ufeff# a comment, not a directive\nFROM busybox AS build\n"
+        'LABEL org.opencontainers.image.title="demo"\nADD --chown=1:1 app.tar /app/\n'
+        "FROM scratch\nCOPY --from=0 /app /app\nCOPY --from=build /bin/busybox /bb\n"
+    )
+    prepared = prepare({"Dockerfile": text, "app.tar": ""}, ALLOWED, max_bytes=65536, labels=LABELS)
+    assert prepared.final_base is None and prepared.bases == ("tutor-lab/busybox:latest",)

@@ -118,3 +118,58 @@ def test_rule_links() -> None:
     assert rule_url("shell-form") is None
     style = from_hadolint(run_hadolint("FROM x:1\nRUN cd /x && make\n")[0])
     assert style.severity in ("error", "warning", "info") and style.fix
+
+
+# Three Dockerfiles a senior engineer would call clean: each must get no finding at all.
+CLEAN_PYTHON = """\
+FROM python:3.12-slim@sha256:2f6f2a0d3a1e1d5d1b5f1e2c0a7c9c3a1f7e0b5d4c3b2a1908f7e6d5c4b3a291
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY src/ ./src/
+ENV API_KEY_FILE=/run/secrets/api_key
+USER 10001:10001
+HEALTHCHECK --interval=30s CMD python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/health')"
+EXPOSE 8000
+ENTRYPOINT ["python", "-m", "src.app"]
+"""
+DIGEST = "sha256:" + "0f1e2d3c4b5a6978" * 4
+CLEAN_GO = f"""\
+FROM golang:1.23-bookworm@{DIGEST} AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -o /out/server ./cmd/server
+
+FROM gcr.io/distroless/static-debian12:nonroot@{DIGEST}
+COPY --from=build /out/server /server
+USER 65532:65532
+HEALTHCHECK CMD ["/server", "-healthcheck"]
+ENTRYPOINT ["/server"]
+"""
+CLEAN_NODE = """\
+FROM node:22-bookworm-slim@sha256:9a8b7c6d5e4f30211a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY --chown=1000:1000 . .
+USER 1000:1000
+HEALTHCHECK CMD node healthcheck.js
+EXPOSE 3000
+CMD ["node", "server.js"]
+"""
+
+
+@pytest.mark.parametrize("text", [CLEAN_PYTHON, CLEAN_GO, CLEAN_NODE], ids=["python", "go", "node"])
+def test_a_clean_dockerfile_gets_no_findings_at_all(text: str) -> None:
+    review = review_dockerfile(text, dockerignore=".git\nnode_modules\n")
+    assert review.hadolint_ran
+    assert [(f.line, f.code, f.fix) for f in review.findings] == []
+
+
+def test_a_byte_order_mark_hides_nothing() -> None:
+    review = review_dockerfile("\ufeffFROM python:3.12\nCMD python app.py\n")
+    codes = {f.code for f in review.findings}
+    assert {"runs-as-root", "shell-form"} <= codes

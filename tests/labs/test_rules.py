@@ -35,7 +35,7 @@ def test_the_reader_joins_continuations_and_keeps_lines() -> None:
     )
     dockerfile = parse(text)
     run = dockerfile.instructions[1]
-    assert (run.keyword, run.args, run.line, run.end_line) == ("RUN", "echo a && echo b", 3, 5)
+    assert (run.keyword, run.args, run.line, run.end_line) == ("RUN", "echo a   && echo b", 3, 5)
     copy = dockerfile.instructions[2]
     assert copy.flags == {"from": "build", "chown": "1:1"} and copy.words() == ["/a", "/b"]
     assert [(s.image, s.name, s.line) for s in dockerfile.stages] == [("busybox", "build", 2)]

@@ -1,13 +1,17 @@
 """The abuse suite against the real daemon: the sandbox holds, reports why, and leaves nothing.
 
-Limits here are the short ones of `short_limits()`: 64 MB, 32 processes, a 4 s run and an
-8 s build. Each test also checks that its own job left no container or image behind; the
+Limits here are the short ones of `short_limits()`: 64 MB, 32 processes, a 4 s run and a
+20 s build. Each test also checks that its own job left no container or image behind; the
 session fixture checks every job of the run once more at the end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -51,8 +55,17 @@ def exercise(command: list[str] | None = None, timeout: float = 4, **expect: obj
 
 async def graded(labs: LabService, dockerfile: str, ex: Exercise) -> Grade:
     grade, outcome = await labs.grade_exercise(1, ex, {"Dockerfile": dockerfile})
-    assert labs.sandbox.leftovers([outcome.job_id]) == []
+    await no_leftovers(labs.sandbox, outcome.job_id)
     return grade
+
+
+async def no_leftovers(sandbox: Sandbox, job_id: str, wait: float = 30) -> None:
+    """Nothing of the job remains; an aborted build is cleaned up once the daemon lets go."""
+    for _ in range(int(wait * 2)):
+        if sandbox.leftovers([job_id]) == []:
+            return
+        await asyncio.sleep(0.5)
+    assert sandbox.leftovers([job_id]) == []
 
 
 def detail(grade: Grade, name: str) -> tuple[bool, str]:
@@ -182,7 +195,7 @@ async def test_the_root_filesystem_is_read_only_and_nobody_is_root(labs: LabServ
 
 async def test_refused_before_anything_runs(labs: LabService) -> None:
     for text, reason in [
-        ("FROM busybox:latest\nADD http://example.org/x /x\n", "`ADD <url>` is refused"),
+        ("FROM busybox:latest\nADD http://example.org/x /x\n", "`ADD http://example.org/x` is"),
         ("FROM alpine:3.20\n", "FROM `alpine:3.20` is not allowed here"),
     ]:
         with pytest.raises(Refused, match="Nothing was built") as caught:
@@ -220,3 +233,84 @@ async def test_the_sweep_removes_what_a_crashed_job_left(
         for container in (left, fresh):
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)
+
+
+# --- the attacks of issue 11 that get past the preflight by design: the run itself must hold
+
+
+async def test_a_passwd_entry_with_an_empty_uid_is_judged_root_and_runs_as_nobody(
+    labs: LabService,
+) -> None:
+    text = (
+        "FROM busybox:latest\nRUN echo 'evil:x::0::/:/bin/sh' >> /etc/passwd\nUSER evil\n"
+        'CMD ["sh", "-c", "id -u; id -g"]\n'
+    )
+    grade = await graded(labs, text, exercise(exit_code=0, non_root=True))
+    passed, why = detail(grade, "runs as a non-root user")
+    assert not passed and "makes uid 0" in why
+    assert grade.log.split() == ["65534", "65534"]
+
+
+async def test_group_zero_is_never_granted(labs: LabService) -> None:
+    text = 'FROM busybox:latest\nUSER 65534:0\nCMD ["sh", "-c", "id -u; id -g"]\n'
+    grade = await graded(labs, text, exercise(exit_code=0))
+    assert grade.log.split() == ["65534", "65534"]
+
+
+async def test_dev_shm_is_not_a_second_tmp(labs: LabService) -> None:
+    write = SHELL.format("dd if=/dev/zero of=/dev/shm/x bs=1M count=8 2>/dev/null; echo $?")
+    grade = await graded(labs, write, exercise(exit_code=0))
+    assert grade.log.strip() != "0", "8 MB fitted in /dev/shm"
+
+
+async def test_a_build_that_keeps_the_daemon_busy_ends_at_its_deadline(
+    labs: LabService,
+) -> None:
+    # F8: the step is killed, then the daemon would spend a long time committing its files
+    text = "FROM busybox:latest\nRUN mkdir /m && cd /m && seq 1 400000 | xargs touch\n"
+    grade = await graded(labs, text, exercise(exit_code=0))
+    limit = labs.lab_settings.build_timeout
+    assert detail(grade, "the image builds") == (False, f"the build took longer than {limit:g} s")
+    assert grade.build_seconds < limit + 3
+
+
+async def test_build_logs_carry_no_terminal_escapes(labs: LabService) -> None:
+    text = "FROM busybox:latest\nRUN printf '\\033[31mred\\033[0m\\n'; exit 3\n"
+    grade = await graded(labs, text, exercise(exit_code=0))
+    assert "red" in grade.log and "\x1b" not in grade.log
+
+
+async def test_the_lab_daemon_fetches_nothing_for_learners(sandbox: Sandbox) -> None:
+    """F1's last line of defence: CI's lab daemon lives in a network namespace of its own."""
+    if not os.environ.get("CI"):
+        pytest.skip("CI runs the labs on the network-less lab daemon (scripts/lab-daemon.sh)")
+    assert not await asyncio.to_thread(sandbox.fetches_for_learners)
+
+
+async def test_the_isolation_check_sees_a_daemon_that_can_fetch(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The same check against a server inside the lab daemon's own namespace: reachable."""
+    netns = os.environ.get("LAB_NETNS", "tutor-lab")
+    if not Path("/var/run/netns", netns).exists() or not shutil.which("ip"):
+        pytest.skip(f"no network namespace {netns!r} (scripts/lab-daemon.sh makes it)")
+    (tmp_path / "probe").write_text("inside\n")
+    server = await asyncio.create_subprocess_exec(
+        *("ip", "netns", "exec", netns, sys.executable, "-m", "http.server", "8799"),
+        *("--bind", "127.0.0.1", "--directory", str(tmp_path)),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await asyncio.sleep(1.5)
+        assert await asyncio.to_thread(sandbox.daemon_fetches, "http://127.0.0.1:8799/probe")
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+async def test_a_container_that_cannot_start_is_a_failed_check(labs: LabService) -> None:
+    text = "FROM busybox:latest AS b\nFROM scratch\nCOPY --from=b /bin/busybox /bb\nCMD echo hi\n"
+    grade = await graded(labs, text, exercise(exit_code=0))
+    passed, why = detail(grade, "the container starts")
+    assert not passed and "/bin/sh" in why and "unknown" not in why

@@ -64,9 +64,25 @@ async def test_submitting_needs_a_learner_and_a_known_exercise(services: Service
 async def test_the_review_refuses_empty_and_huge_files(services: Services) -> None:
     with pytest.raises(BadSubmission, match="empty"):
         await services.labs.review("  \n")
-    with pytest.raises(BadSubmission, match="up to 20000"):
+    with pytest.raises(BadSubmission, match="up to 20,000"):
         await services.labs.review("FROM busybox\n" * 3000)
     review = await services.labs.review("FROM busybox:1.36\nCMD echo hi\n")
     assert "shell-form" in {f.code for f in review.findings}
     assert services.labs.part_label(8) == "Part 8 · Configuration"
     assert services.labs.part_label(None) is None and services.labs.part_label(99) is None
+
+
+async def test_the_review_is_no_free_cpu_burner(services: Services) -> None:
+    """F7: 1,816 × `RUN echo x` took 7 s of hadolint and gave 1,817 findings in 76 messages."""
+    with pytest.raises(BadSubmission, match="1,817 instructions; the review takes up to 150"):
+        await services.labs.review("FROM busybox\n" + "RUN echo x\n" * 1816)
+    with pytest.raises(BadSubmission, match="not valid Unicode"):
+        await services.labs.review("FROM busybox\nRUN echo \udcff\n")
+    many = "FROM debian:bookworm-slim\n" + "RUN echo x\n" * 120 + 'CMD ["true"]\n'
+    review = await services.labs.review(many, owner=ME)
+    folded = [f for f in review.findings if f.code == "DL3059"]
+    assert len(folded) == 1 and len(folded[0].more_lines) == 118  # 119 RUNs follow a RUN
+    assert len(review.findings) <= 30
+    with pytest.raises(BadSubmission, match="One review every 10 s"):
+        await services.labs.review(many, owner=ME)
+    await services.labs.review(many, owner=ME + 1)  # another learner is not held up

@@ -45,7 +45,10 @@ def finding_line(labs: LabService, finding: Finding) -> str:
     for code in codes:
         url = rule_url(code)
         shown.append(f"[{code}]({url})" if url else f"`{code}`")
-    text = f"`L{finding.line}` {inert(finding.fix)} ({', '.join(shown)})"
+    where = f"`L{finding.line}`"
+    if finding.more_lines:
+        where += f" and {len(finding.more_lines):,} more (× {len(finding.more_lines) + 1:,})"
+    text = f"{where} {inert(finding.fix)} ({', '.join(shown)})"
     if finding.why:
         text += f"\n  {inert(finding.why)}"
     label = labs.part_label(finding.part)
@@ -60,6 +63,8 @@ def review_embeds(labs: LabService, review: Review) -> list[discord.Embed]:
     for severity, findings in review.grouped():
         blocks.append(f"**{HEADINGS[severity]} ({len(findings)})**")
         blocks += [finding_line(labs, finding) for finding in findings]
+    if review.hidden:
+        blocks.append(f"…and {review.hidden:,} more findings not listed.")
     if not blocks:
         blocks = ["No findings: hadolint and the course's rules have nothing to add. 🎉"]
     pages: list[str] = [""]
@@ -83,7 +88,7 @@ async def answer_review(
 ) -> None:
     """Review and answer an interaction that was deferred."""
     labs = services_of(interaction).labs
-    review = await labs.review(text, dockerignore)
+    review = await labs.review(text, dockerignore, owner=interaction.user.id)
     for batch in embed_batches(review_embeds(labs, review)):
         await interaction.followup.send(embeds=batch, ephemeral=in_server(interaction))
 
