@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import discord
+import sqlalchemy
+import sqlalchemy.engine
+import sqlalchemy.exc
 
 from bot import __version__
 from bot.config import Settings, SettingsError, load_settings
@@ -26,7 +30,7 @@ To get one:
      `tutorbot sync` once so the slash commands appear.
 
 Without a token you can try the tutor right here in the terminal:
-  tutorbot console
+  ./run.sh console      (or `tutorbot console` inside the virtual environment)
 """
 
 
@@ -47,13 +51,14 @@ def cmd_run(_args: argparse.Namespace) -> int:
         return 2
     from bot.app import run_bot
 
-    return _run_async(run_bot(settings))
+    return _run_async(run_bot(settings), settings)
 
 
 def cmd_console(_args: argparse.Namespace) -> int:
     from bot.console import run_console
 
-    return _run_async(run_console(_settings(), sys.stdin, sys.stdout))
+    settings = _settings()
+    return _run_async(run_console(settings, sys.stdin, sys.stdout), settings)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -71,7 +76,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
             await engine.dispose()
         return f"Database is at revision {status.current} (head: {status.head})."
 
-    return _run_async(go())
+    return _run_async(go(), settings)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -100,7 +105,7 @@ def cmd_health(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_async(coro: Coroutine[Any, Any, Any]) -> int:
+def _run_async(coro: Coroutine[Any, Any, Any], settings: Settings | None = None) -> int:
     """Run a coroutine; print its result; turn expected failures into one clear line."""
     from bot.app import StartupError
 
@@ -111,6 +116,11 @@ def _run_async(coro: Coroutine[Any, Any, Any]) -> int:
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 1
+    except (sqlalchemy.exc.DBAPIError, OSError) as exc:
+        if settings is None or isinstance(exc, BrokenPipeError):
+            raise
+        print(database_problem(exc, settings.resolved_database_url), file=sys.stderr)
+        return 2
     except discord.LoginFailure:
         print("Discord rejected the token (DISCORD_TOKEN). Reset it and update .env.")
         return 1
@@ -119,6 +129,22 @@ def _run_async(coro: Coroutine[Any, Any, Any]) -> int:
     if result:
         print(result)
     return 0
+
+
+def database_problem(exc: BaseException, url: str) -> str:
+    """One message for a database that cannot be opened: which, why, and what to do."""
+    shown = sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    lowered = reason.lower()
+    if "does not exist" in lowered:
+        todo = "create it (for PostgreSQL: createdb NAME), or fix the name in DATABASE_URL"
+    elif "password" in lowered or "authentication" in lowered:
+        todo = "check the user and password in DATABASE_URL"
+    elif shown.startswith("sqlite"):
+        todo = "check that the folder exists and is writable (DATA_DIR or DATABASE_URL)"
+    else:
+        todo = "start the database server, or check the host and port in DATABASE_URL"
+    return f"Cannot open the database {shown}: {reason}\nWhat to do: {todo}."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`tutorbot content export | head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

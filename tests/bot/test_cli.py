@@ -33,7 +33,7 @@ def test_run_without_token_explains_and_offers_the_console() -> None:
     assert result.returncode == 2
     assert "No Discord token is set" in result.stderr
     assert "discord.com/developers/applications" in result.stderr
-    assert "tutorbot console" in result.stderr
+    assert "./run.sh console" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
@@ -119,3 +119,43 @@ def test_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "tutorbot db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_export_into_a_closed_pipe_stops_quietly() -> None:
+    done = subprocess.run(
+        f"{sys.executable} -m bot content export | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout == "{\n  \"title"[:10]
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        (
+            "postgresql+asyncpg://postgres:sekrit@127.0.0.1:1/tutor",
+            "start the database server, or check the host and port",
+        ),
+        ("sqlite+aiosqlite:////dev/null/tutor.db", "check that the folder exists"),
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_one_message(url: str, says: str) -> None:
+    result = tutorbot("console", env={"DATABASE_URL": url}, stdin="help\n")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("Cannot open the database ") and says in result.stderr
+    assert "sekrit" not in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 2
+
+
+def test_a_missing_postgresql_database_says_to_create_it() -> None:
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server or not server.startswith("postgresql"):
+        pytest.skip("needs TEST_DATABASE_URL on PostgreSQL")
+    url = server.rsplit("/", 1)[0] + "/tutor_no_such_db"
+    result = tutorbot("db", "upgrade", env={"DATABASE_URL": url})
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "createdb" in result.stderr
