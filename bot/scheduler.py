@@ -620,9 +620,8 @@ class DiscordSender:
                 owner_dm = await self.client.create_dm(discord.Object(id=owner_id))
                 await owner_dm.send(f"**{guild.name}**: {text}", allowed_mentions=none)
                 return True
-        if guild.system_channel_id is not None:
-            channel = self.client.get_partial_messageable(guild.system_channel_id)
+        if guild.system_channel is not None:  # cached guilds only: fetch_guild has no channels
             with contextlib.suppress(discord.HTTPException):
-                await channel.send(text, allowed_mentions=none)
+                await guild.system_channel.send(text, allowed_mentions=none)
                 return True
         return False

@@ -272,6 +272,7 @@ class FakeGuild:
     members: list[FakeMember] = field(default_factory=list)
     owner_id: int = field(default_factory=new_snowflake)
     everyone_permissions: int = EVERYONE_PERMISSIONS
+    system_channel_id: int | None = None  # where Discord posts joins; one of `channels`
 
     def member(self, user: FakeUser) -> FakeMember:
         """The membership of ``user`` (a role-less one if not listed)."""
@@ -1635,7 +1636,9 @@ class FakeDiscord:
             "premium_tier": 0,
             "premium_subscription_count": 0,
             "premium_progress_bar_enabled": False,
-            "system_channel_id": None,
+            "system_channel_id": (
+                str(guild.system_channel_id) if guild.system_channel_id is not None else None
+            ),
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "public_updates_channel_id": None,

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.scheduler import Rendered
+from bot.services import Services
 from bot.services.outbox import FAILED, NO_ROUTE, SENT, OutboxItem
-from tests.scheduler.helpers import eventually
-from tests.scheduler.world import World
+from content.store import CourseStore
+from tests.scheduler.helpers import VirtualTime, eventually
+from tests.scheduler.world import World, open_world
 
 NOBODY = {"parse": []}  # no @everyone, @here, roles or users
 
@@ -152,3 +159,37 @@ async def test_discord_refusing_the_message_fails_the_row_with_its_reason(world:
 
 async def _status(world: World, row_id: int, status: str) -> bool:
     return (await world.row(row_id)).status == status
+
+
+async def _break_the_reminder_channel(world: World) -> None:
+    """Two rows for the closed-DM learner hit a reminder channel that refuses with 403."""
+    await world.services.outbox.set_reminder_channel(world.fake.guild.id, world.reminders.id)
+    world.fake.fail_next("POST", f"/channels/{world.reminders.id}/messages", status=403, code=50013)
+    for tag in ("r1", "r2"):
+        row_id = await world.remind(world.closed, f"Review [{tag}]")
+        await eventually(lambda r=row_id: _status(world, r, FAILED))
+
+
+async def test_with_the_owners_dms_closed_the_system_channel_hears_it(
+    sessions: async_sessionmaker[AsyncSession], courses: CourseStore, vt: VirtualTime
+) -> None:
+    services = Services(sessions=sessions, courses=courses, clock=vt)
+    async with open_world(services, vt, owner_dms=False, system_channel=True) as world:
+        await _break_the_reminder_channel(world)
+        (told,) = [m for m in world.fake.messages_in(world.general.id) if "50013" in m["content"]]
+    assert f"<#{world.reminders.id}>" in told["content"] and "/server reminders" in told["content"]
+    assert told["allowed_mentions"] == NOBODY
+
+
+async def test_with_no_way_to_reach_the_moderators_it_is_logged_once(
+    sessions: async_sessionmaker[AsyncSession],
+    courses: CourseStore,
+    vt: VirtualTime,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    services = Services(sessions=sessions, courses=courses, clock=vt)
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        async with open_world(services, vt, owner_dms=False) as world:
+            await _break_the_reminder_channel(world)
+    notes = [r.getMessage() for r in caplog.records if "moderators" in r.getMessage()]
+    assert notes == [f"outbox: found no way to tell the moderators of guild {world.fake.guild.id}"]

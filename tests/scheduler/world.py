@@ -131,12 +131,18 @@ class World:
 
 @contextlib.asynccontextmanager
 async def open_world(
-    services: Services, vt: VirtualTime, *, mute: bool = False
+    services: Services,
+    vt: VirtualTime,
+    *,
+    mute: bool = False,
+    owner_dms: bool = True,
+    system_channel: bool = False,
 ) -> AsyncIterator[World]:
-    """The bot running against a guild; `mute` takes Send Messages away from it there."""
+    """The bot running against a guild; `mute` takes Send Messages away from it there;
+    `owner_dms` False closes the owner's DMs; `system_channel` makes #general the guild's."""
     learners = [FakeUser(username=f"learner{i}") for i in range(3)]
     closed = FakeUser(username="closed", accepts_dms=False)
-    owner = FakeUser(username="owner")
+    owner = FakeUser(username="owner", accepts_dms=owner_dms)
     moderator = FakeUser(username="moderator")
     mods = FakeRole(name="Moderators", permissions=MANAGE_GUILD)
     general, reminders = FakeChannel(name="general"), FakeChannel(name="reminders")
@@ -147,6 +153,7 @@ async def open_world(
         members=[FakeMember(moderator, roles=[mods.id])],
         owner_id=owner.id,
         everyone_permissions=EVERYONE_PERMISSIONS & ~send,
+        system_channel_id=general.id if system_channel else None,
     )
     users = [*learners, closed, owner, moderator]
     for user in [*learners, closed]:
