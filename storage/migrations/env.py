@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging.config
+import os
 from typing import Any, Literal
 
 from alembic import context
@@ -21,12 +22,14 @@ target_metadata = Base.metadata
 
 
 def _database_url() -> str:
-    url = config.get_main_option("sqlalchemy.url")
-    if url:
-        return url
-    from bot.config import load_settings  # only when run through the alembic CLI
-
-    return load_settings().resolved_database_url
+    """The URL `tutorbot db upgrade` passes in; the alembic CLI takes it from DATABASE_URL."""
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit(
+            "Set DATABASE_URL for the alembic CLI, or run `tutorbot db upgrade`, which reads "
+            "the bot's settings."
+        )
+    return url
 
 
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
