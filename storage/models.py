@@ -145,6 +145,8 @@ class Answer(Base):
     __tablename__ = "answers"
     __table_args__ = (
         Index("ix_answers_learner_part", "learner_id", "part"),
+        # one answer per item per quiz or review session (rows without a session: no limit)
+        Index("ux_answers_session_item", "learner_id", "session", "item_id", unique=True),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 4", name="rating_range"),
     )
 
@@ -157,6 +159,8 @@ class Answer(Base):
     correct: Mapped[bool | None] = mapped_column(Boolean)
     rating: Mapped[int | None] = mapped_column(SmallInteger)  # FSRS: 1 again .. 4 easy
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    session: Mapped[str | None] = mapped_column(String(16))  # the quiz or review session
+    choice: Mapped[str | None] = mapped_column(String(8))  # what was pressed: A, had, 3...
 
 
 class ActivityDay(Base):

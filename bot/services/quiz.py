@@ -18,6 +18,16 @@ RATINGS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 AGAIN, GOOD = 1, 3
 
 
+class AlreadyAnswered(UserError):
+    """A second press on the same item in the same session: nothing is stored."""
+
+    def __init__(self, choice: str | None) -> None:
+        self.choice = choice
+        shown = RATINGS[int(choice)] if choice and choice.isdigit() else choice
+        chose = f": you chose **{shown}**" if shown else ""
+        super().__init__(f"Already answered{chose}. Only the first answer counts.")
+
+
 @dataclass(frozen=True)
 class Graded:
     question: Question
@@ -76,24 +86,48 @@ class QuizService(ServiceBase):
             track = await track_of(session, learner, self.course)
             return next(n for n in track.sequence if self.course.parts[n].written)
 
+    # `session` names the quiz or review session the answer belongs to: the first answer to an
+    # item in a session is stored, a later one raises AlreadyAnswered (double clicks, a stale
+    # message on another device). None: no such limit (old buttons, scripts).
+
     async def answer(
-        self, discord_id: int, question_id: str, letter: str, *, source: str = "learn"
+        self,
+        discord_id: int,
+        question_id: str,
+        letter: str,
+        *,
+        source: str = "learn",
+        session: str | None = None,
     ) -> Graded:
         question = self.question(question_id)
         if question.correct is None or letter not in {c.letter for c in question.choices}:
             raise UserError("That is not one of this question's choices.")
-        return await self._store(
-            discord_id, question, correct=letter == question.correct, source=source
-        )
+        correct = letter == question.correct
+        return await self._store(discord_id, question, correct, source, session, letter)
 
     async def self_grade(
-        self, discord_id: int, question_id: str, had_it: bool, *, source: str = "learn"
+        self,
+        discord_id: int,
+        question_id: str,
+        had_it: bool,
+        *,
+        source: str = "learn",
+        session: str | None = None,
     ) -> Graded:
         question = self.question(question_id)
-        return await self._store(discord_id, question, correct=had_it, source=source)
+        if question.correct is not None:
+            raise UserError("That question has choices: answer it with a letter.")
+        choice = "had" if had_it else "missed"
+        return await self._store(discord_id, question, had_it, source, session, choice)
 
     async def rate_card(
-        self, discord_id: int, card_id: str, rating: int, *, source: str = "learn"
+        self,
+        discord_id: int,
+        card_id: str,
+        rating: int,
+        *,
+        source: str = "learn",
+        session: str | None = None,
     ) -> Card | None:
         """Store a self-rating (1 Again .. 4 Easy); return the part's next card of that kind."""
         if rating not in RATINGS:
@@ -108,6 +142,8 @@ class QuizService(ServiceBase):
                 source=source,
                 correct=rating >= GOOD,
                 rating=rating,
+                session=session,
+                choice=str(rating),
             ),
         )
         siblings = [c for c in self.part(card.part).cards if c.kind == card.kind]
@@ -115,12 +151,24 @@ class QuizService(ServiceBase):
         return siblings[index + 1] if index + 1 < len(siblings) else None
 
     async def _store(
-        self, discord_id: int, question: Question, *, correct: bool, source: str
+        self,
+        discord_id: int,
+        question: Question,
+        correct: bool,
+        source: str,
+        session: str | None,
+        choice: str,
     ) -> Graded:
         await self._record(
             discord_id,
             Answer(
-                item_id=question.id, part=question.part, kind="quiz", source=source, correct=correct
+                item_id=question.id,
+                part=question.part,
+                kind="quiz",
+                source=source,
+                correct=correct,
+                session=session,
+                choice=choice,
             ),
         )
         siblings = self.part(question.part).questions
@@ -133,7 +181,18 @@ class QuizService(ServiceBase):
         now = self.clock()
         rating = answer.rating or (GOOD if answer.correct else AGAIN)
         async with self.sessions.begin() as session:
-            learner = await lock_learner(session, discord_id)
+            learner = await lock_learner(session, discord_id)  # serialises this learner's presses
+            if answer.session is not None:
+                earlier = await session.execute(
+                    select(Answer.choice).where(
+                        Answer.learner_id == learner.id,
+                        Answer.session == answer.session,
+                        Answer.item_id == answer.item_id,
+                    )
+                )
+                first = earlier.first()
+                if first is not None:
+                    raise AlreadyAnswered(first.choice)
             answer.learner_id, answer.answered_at = learner.id, now
             session.add(answer)
             await review_item(

@@ -191,7 +191,8 @@ async def test_start_submit_and_pass_marks_the_exercise_done(
     task = await fake.slash("lab start", {"exercise": "p02-ex-count-layers"})
     assert task.rejections == []
     card = text_of([task.message or {}]) + str(task.message)
-    assert "Lab · Part 2 · Count the layers" in card and "at most 2 layers" in card
+    assert "Lab · Part 2 · Count the layers" in card
+    assert "it adds at most 1 layer to its base image" in card
     modal_opened = await fake.click(
         task.message, button(task.message, f"labsubmit:{fake.user.id}:p02-ex-count-layers")
     )
@@ -203,7 +204,8 @@ async def test_start_submit_and_pass_marks_the_exercise_done(
     )
     result = failed.embeds[0]
     assert result["title"].startswith("❌ Not yet")
-    assert "❌ **at most 2 layers** — 3 layers" in result["description"]
+    wanted = "❌ **adds at most 1 layer to its base image** — 2 layers on top"
+    assert wanted in result["description"]
     assert any(c.startswith("labsubmit:") for c in custom_ids(failed.message))
     edits = [e.get("content") for e in failed.edits]
     assert any(text and "Building" in text for text in edits)  # the learner saw the progress

@@ -11,6 +11,7 @@ from bot.errors import UserError
 from bot.services import Services
 from bot.services.errors import NotStarted, UnknownPart, UnknownTrack
 from bot.services.learners import KEEP
+from bot.services.quiz import AlreadyAnswered
 from tests.services.conftest import Clock
 
 ME = 4242
@@ -182,3 +183,48 @@ async def test_simultaneous_answers_of_one_learner_all_count(services: Services)
     )
     report = await services.progress.report(ME)
     assert sum(p.answered for p in report.parts) == len(questions)
+
+
+async def test_a_question_takes_one_answer_per_session(services: Services) -> None:
+    """Two presses 10 ms apart (a double click, a stale message): the first answer counts."""
+    await services.learners.start(ME, track="complete")
+    question = next(q for q in services.quiz.questions(1) if q.correct is not None)
+    wrong = next(c.letter for c in question.choices if c.letter != question.correct)
+
+    async def press(letter: str, delay: float) -> object:
+        await asyncio.sleep(delay)
+        try:
+            return await services.quiz.answer(ME, question.id, letter, session="la1b2c3d4")
+        except AlreadyAnswered as exc:
+            return exc
+
+    first, second = await asyncio.gather(press(wrong, 0), press(question.correct, 0.01))
+    assert not first.correct  # type: ignore[attr-defined]
+    assert isinstance(second, AlreadyAnswered) and second.choice == wrong
+    assert f"you chose **{wrong}**" in str(second)
+    report = await services.progress.report(ME)
+    assert sum(p.answered for p in report.parts) == 1  # nothing of the second press stored
+    due = await services.review.due(ME)
+    assert [d.item_id for d in due].count(question.id) <= 1
+
+    # another session (the quiz taken again) takes a new answer; so does an unlimited press
+    assert (await services.quiz.answer(ME, question.id, question.correct, session="l0")).correct
+    await services.quiz.answer(ME, question.id, wrong)
+
+
+async def test_self_grades_and_ratings_take_one_answer_per_session(services: Services) -> None:
+    await services.learners.start(ME, track="complete")
+    card = services.quiz.interview_cards(1)[0]
+    await services.quiz.rate_card(ME, card.id, 1, session="r1700000000")
+    with pytest.raises(AlreadyAnswered, match="you chose \\*\\*Again\\*\\*"):
+        await services.quiz.rate_card(ME, card.id, 4, session="r1700000000")
+    reveal = next(
+        (q for n in (1, 2, 3, 4) for q in services.quiz.questions(n) if q.correct is None), None
+    )
+    if reveal is not None:
+        await services.quiz.self_grade(ME, reveal.id, True, session="l42")
+        with pytest.raises(AlreadyAnswered, match="you chose \\*\\*had\\*\\*"):
+            await services.quiz.self_grade(ME, reveal.id, False, session="l42")
+    choice = next(q for q in services.quiz.questions(1) if q.correct is not None)
+    with pytest.raises(UserError, match="answer it with a letter"):
+        await services.quiz.self_grade(ME, choice.id, True)

@@ -138,7 +138,8 @@ def expectations(lab: Lab) -> list[str]:
     if expect.max_added_mb is not None:
         lines.append(f"it adds at most {expect.max_added_mb:g} MB to its base image")
     if expect.max_added_layers is not None:
-        lines.append(f"it adds at most {expect.max_added_layers} layers to its base image")
+        layers = "layer" if expect.max_added_layers == 1 else "layers"
+        lines.append(f"it adds at most {expect.max_added_layers} {layers} to its base image")
     lines += [f"no trace of `{s[:3]}…` in the image" for s in expect.no_secret]
     lines += [f"`{path}` is absent" for path in expect.absent]
     run = f"`{' '.join(lab.command)}`" if lab.command else "the default command"

@@ -7,7 +7,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import TutorBot
-from bot.exts.quiz._views import card_message, due_message, question_message, review_session
+from bot.exts.quiz._views import (
+    card_message,
+    due_message,
+    learn_session,
+    question_message,
+    review_session,
+)
 from bot.ui.autocomplete import part_choices
 from bot.ui.embeds import BRAND_COLOUR, embed_batches, fit
 from bot.ui.items import in_server
@@ -30,7 +36,7 @@ class Quiz(commands.Cog):
         services = self.bot.services
         number = await self._part(interaction, part)
         first = services.quiz.questions(number)[0]
-        embed, view = question_message(interaction.user.id, services, first)
+        embed, view = question_message(interaction.user.id, services, first, learn_session())
         await interaction.response.send_message(
             embed=embed, view=view, ephemeral=in_server(interaction)
         )
@@ -41,7 +47,9 @@ class Quiz(commands.Cog):
     async def interview(self, interaction: discord.Interaction, part: str | None = None) -> None:
         number = await self._part(interaction, part)
         first = self.bot.services.quiz.interview_cards(number)[0]
-        embed, view = card_message(interaction.user.id, first, show_back=False)
+        embed, view = card_message(
+            interaction.user.id, first, show_back=False, session=learn_session()
+        )
         await interaction.response.send_message(
             embed=embed, view=view, ephemeral=in_server(interaction)
         )

@@ -1,13 +1,16 @@
 """Debug This questions with answer buttons, and flash cards with self-ratings.
 
 The same buttons serve a part's quiz and a /review session. Their custom_ids carry a session
-token: `l` while learning (next = the part's next question) or `r<unix time>` in a review
-(next = the next due card; the time is when the session began, for its summary).
+token: `l<random hex>` while learning (next = the part's next question) or `r<unix time>` in a
+review (next = the next due card; the time is when the session began, for its summary). One
+answer per item per session is stored; a second press is told what it chose. (A bare `l` comes
+from buttons made before sessions had tokens: those are not limited.)
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -22,8 +25,7 @@ from content.model import Card, Question
 
 RIGHT, WRONG = discord.Colour.green(), discord.Colour.orange()
 QID = r"[a-z0-9-]+"
-SESSION = r"l|r\d{1,12}"
-LEARN = "l"
+SESSION = r"l[0-9a-f]{0,8}|r\d{1,12}"
 
 Message = tuple[discord.Embed, discord.ui.View | None]
 
@@ -36,20 +38,32 @@ def session_start(session: str) -> datetime | None:
     return datetime.fromtimestamp(int(session[1:]), UTC) if session.startswith("r") else None
 
 
+def learn_session() -> str:
+    """A fresh token for one run through a part's questions or cards."""
+    return "l" + secrets.token_hex(4)
+
+
+def learning(session: str) -> bool:
+    return session.startswith("l")
+
+
 def source_of(session: str) -> str:
-    return "learn" if session == LEARN else "review"
+    return "learn" if learning(session) else "review"
 
 
-def question_message(
-    owner: int, services: Services, question: Question, session: str = LEARN
-) -> Message:
+def answer_session(session: str) -> str | None:
+    """The session an answer is limited to; None for buttons from before session tokens."""
+    return None if session == "l" else session
+
+
+def question_message(owner: int, services: Services, question: Question, session: str) -> Message:
     index, total = services.quiz.position(question)
     embed = discord.Embed(
         title=fit(f"Debug This · {question.title}", 256),
         description=fit(question.body, 4096),
         colour=BRAND_COLOUR,
     )
-    where = "review" if session != LEARN else f"question {index}/{total}"
+    where = f"question {index}/{total}" if learning(session) else "review"
     embed.set_footer(text=f"Part {question.part} · {where}")
     view = discord.ui.View(timeout=None)
     if question.choices:
@@ -60,7 +74,7 @@ def question_message(
     return embed, view
 
 
-def card_message(owner: int, card: Card, *, show_back: bool, session: str = LEARN) -> Message:
+def card_message(owner: int, card: Card, *, show_back: bool, session: str) -> Message:
     title = "Quick Reference" if card.kind == "quickref" else "Interview question"
     text = card.front if not show_back else f"{card.front}\n\n**Model answer**\n{card.back}"
     embed = discord.Embed(
@@ -86,11 +100,11 @@ async def after_answer(
         colour=RIGHT if graded.correct else WRONG,
     )
     view = discord.ui.View(timeout=None)
-    if session != LEARN:
+    if not learning(session):
         view.add_item(ReviewNextButton(owner, session))
         embed.set_footer(text="Saved. Your answer schedules the next review.")
     elif graded.next_id is not None:
-        view.add_item(NextQuestionButton(owner, graded.next_id))
+        view.add_item(NextQuestionButton(owner, graded.next_id, session))
         embed.set_footer(text="Your answer is saved.")
     else:
         embed.set_footer(
@@ -154,7 +168,11 @@ class ChoiceButton(
     async def run(self, interaction: discord.Interaction) -> None:
         services = services_of(interaction)
         graded = await services.quiz.answer(
-            self.owner_id, self.question_id, self.letter, source=source_of(self.session)
+            self.owner_id,
+            self.question_id,
+            self.letter,
+            source=source_of(self.session),
+            session=answer_session(self.session),
         )
         verdict = (
             f"✅ **{self.letter}** is right."
@@ -226,7 +244,11 @@ class SelfGradeButton(
         services = services_of(interaction)
         had = self.grade == "had"
         graded = await services.quiz.self_grade(
-            self.owner_id, self.question_id, had, source=source_of(self.session)
+            self.owner_id,
+            self.question_id,
+            had,
+            source=source_of(self.session),
+            session=answer_session(self.session),
         )
         verdict = "✅ You had it." if had else "📌 Missed this time: it will come back for review."
         embed, view = await after_answer(self.owner_id, services, self.session, graded, verdict)
@@ -261,9 +283,13 @@ class CardButton(
             await interaction.response.edit_message(embed=embed, view=view)
             return
         following = await services.quiz.rate_card(
-            self.owner_id, self.card_id, int(self.action), source=source_of(self.session)
+            self.owner_id,
+            self.card_id,
+            int(self.action),
+            source=source_of(self.session),
+            session=answer_session(self.session),
         )
-        if self.session != LEARN:
+        if not learning(self.session):
             embed, view = await next_review(self.owner_id, services, self.session)
         elif following is None:
             embed = discord.Embed(
@@ -271,30 +297,32 @@ class CardButton(
             )
             view = None
         else:
-            embed, view = card_message(self.owner_id, following, show_back=False)
+            embed, view = card_message(
+                self.owner_id, following, show_back=False, session=self.session
+            )
         await interaction.response.edit_message(embed=embed, view=view)
 
 
 class NextQuestionButton(
     _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"quiznext:(?P<owner>\d+):(?P<qid>{QID})",
+    template=rf"quiznext:(?P<owner>\d+):(?P<qid>{QID})(?::(?P<session>{SESSION}))?",
 ):
-    def __init__(self, owner: int, question_id: str) -> None:
-        custom_id = f"quiznext:{owner}:{question_id}"
+    def __init__(self, owner: int, question_id: str, session: str) -> None:
+        custom_id = f"quiznext:{owner}:{question_id}:{session}"
         super().__init__(self.button(custom_id, "Next question ▶", discord.ButtonStyle.primary))
-        self.owner_id, self.question_id = owner, question_id
+        self.owner_id, self.question_id, self.session = owner, question_id, session
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> NextQuestionButton:
-        return cls(int(match["owner"]), match["qid"])
+        return cls(int(match["owner"]), match["qid"], match["session"] or "l")
 
     async def run(self, interaction: discord.Interaction) -> None:
         services = services_of(interaction)
         question = services.quiz.question(self.question_id)
-        embed, view = question_message(self.owner_id, services, question)
+        embed, view = question_message(self.owner_id, services, question, self.session)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
@@ -338,5 +366,5 @@ class QuizPartButton(
     async def run(self, interaction: discord.Interaction) -> None:
         services = services_of(interaction)
         first = services.quiz.questions(self.part)[0]
-        embed, view = question_message(self.owner_id, services, first)
+        embed, view = question_message(self.owner_id, services, first, learn_session())
         await interaction.response.edit_message(embed=embed, view=view)
