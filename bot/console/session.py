@@ -73,7 +73,8 @@ class ConsoleSession:
             return help_text()
         entry = COMMANDS.get(name)
         if entry is None:
-            return f"Unknown command {name!r}. Type 'help' for the list."
+            shown = name if len(name) <= 30 else name[:29] + "…"
+            return f"Unknown command {shown!r}. Type 'help' for the list."
         try:
             return await entry.handler(self, args)
         except UserError as exc:
@@ -88,7 +89,8 @@ class ConsoleSession:
     def show_question(self, question: Question) -> str:
         self.question = question
         index, total = self.services.quiz.position(question)
-        how = "answer A-E" if question.choices else "show, then had / missed"
+        letters = [c.letter for c in question.choices]
+        how = f"answer {letters[0]}-{letters[-1]}" if letters else "show, then had / missed"
         return (
             f"── Debug This · Part {question.part} · {index}/{total}: {question.title} ──\n"
             f"{question.body}\n── {how} ──"
@@ -113,6 +115,10 @@ def help_text() -> str:
     lines = [f"  {c.usage:<{width}}  {c.help}" for c in COMMANDS.values()]
     lines += [f"  {'help':<{width}}  this list", f"  {'quit':<{width}}  leave (or Ctrl-D)"]
     return "Commands:\n" + "\n".join(lines)
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
 
 
 def _int(text: str, what: str) -> int:
@@ -192,7 +198,9 @@ async def _prev(s: ConsoleSession, _args: list[str]) -> str:
 
 @command("jump", "jump SECTION", "jump to a section, e.g. jump Deep Dive")
 async def _jump(s: ConsoleSession, args: list[str]) -> str:
-    if s.part is None or not args:
+    if not args:
+        return "! Name a section: jump Deep Dive (any case)"
+    if s.part is None:
         return "! Read a part first, then: jump SECTION"
     return s.show_page(await s.services.reading.jump(s.learner, s.part, " ".join(args)))
 
@@ -228,8 +236,10 @@ async def _quiz(s: ConsoleSession, args: list[str]) -> str:
 
 @command("answer", "answer LETTER", "answer the current question")
 async def _answer(s: ConsoleSession, args: list[str]) -> str:
-    if s.question is None or not args:
+    if s.question is None:
         return "! Start a quiz first, then: answer B"
+    if not args:
+        return "! Name your choice: answer B"
     letter = args[0].upper()
     graded = await s.services.quiz.answer(s.learner, s.question.id, letter, source=s.source)
     verdict = (
@@ -313,7 +323,7 @@ async def _progress(s: ConsoleSession, _args: list[str]) -> str:
         f"Track: {report.track.name}",
         f"[{progress_bar(done, total)}] {done}/{total} parts",
         f"Read ~{report.hours_read:g} h of ~{report.track.hours:g} h",
-        f"Streak: {report.current_streak} days (best {report.best_streak})",
+        f"Streak: {_days(report.current_streak)} (best {_days(report.best_streak)})",
     ]
     lines += [
         f"Part {p.info.number} quiz: {p.correct}/{p.answered}" for p in report.parts if p.answered

@@ -96,11 +96,14 @@ class ReadingService(ServiceBase):
         return await self._move(discord_id, part, lambda position, _chunks: position + step)
 
     async def jump(self, discord_id: int, part: int, section: str) -> Page:
+        wanted = " ".join(section.split()).casefold()  # "deep  dive" finds "Deep Dive"
+
         def first_of_section(_position: int, chunks: tuple[Chunk, ...]) -> int:
             for index, chunk in enumerate(chunks):
-                if chunk.section == section:
+                if chunk.section.casefold() == wanted:
                     return index
-            raise UserError(f"Part {part} has no section {section[:60]!r}.")
+            names = ", ".join(dict.fromkeys(chunk.section for chunk in chunks))
+            raise UserError(f"Part {part} has no section {section[:60]!r}. Its sections: {names}.")
 
         return await self._move(discord_id, part, first_of_section)
 

@@ -32,7 +32,7 @@ async def test_the_whole_journey(database_url: str, tmp_path: Path) -> None:
         "read",
         "next",
         "prev",
-        "jump Common Mistakes",
+        "jump common   mistakes",
         "done",
         "quiz 1",
         "answer Z",
@@ -45,12 +45,17 @@ async def test_the_whole_journey(database_url: str, tmp_path: Path) -> None:
         "progress",
         "track nonsense",
         "frobnicate",
+        "x" * 10_000,
+        "answer",
+        "jump",
     )
     assert "You haven't started the course yet. Run `start`" in text
     assert "security     Security · 6 h · parts 0, 1, 7, 8, 12  ← yours" in text
     assert "── Part 0 · At a Glance · 1/1 · 1/" in text
     assert "── Part 0 · What You'll Learn · 1/1 · 2/" in text
     assert "── Part 0 · Common Mistakes · 1/" in text
+    assert text.count("x" * 10_000) == 1  # the transcript's echo, not the error message too
+    assert "! Name a section: jump Deep Dive" in text
     assert "Next in your track: Part 1 · Container internals" in text
     assert "── Debug This · Part 1 · 1/" in text
     assert "That is not one of this question's choices." in text
