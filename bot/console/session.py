@@ -10,7 +10,7 @@ from bot import __version__
 from bot.errors import UserError
 from bot.services import Services
 from bot.services.learners import KEEP
-from bot.services.progress import progress_bar
+from bot.services.progress import day_count, progress_bar
 from bot.services.quiz import RATINGS, Graded
 from bot.services.reading import Page
 from content.model import Card, Question
@@ -115,10 +115,6 @@ def help_text() -> str:
     lines = [f"  {c.usage:<{width}}  {c.help}" for c in COMMANDS.values()]
     lines += [f"  {'help':<{width}}  this list", f"  {'quit':<{width}}  leave (or Ctrl-D)"]
     return "Commands:\n" + "\n".join(lines)
-
-
-def _days(count: int) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
 
 
 def _int(text: str, what: str) -> int:
@@ -323,8 +319,10 @@ async def _progress(s: ConsoleSession, _args: list[str]) -> str:
         f"Track: {report.track.name}",
         f"[{progress_bar(done, total)}] {done}/{total} parts",
         f"Read ~{report.hours_read:g} h of ~{report.track.hours:g} h",
-        f"Streak: {_days(report.current_streak)} (best {_days(report.best_streak)})",
+        f"Streak: {day_count(report.current_streak)} (best {day_count(report.best_streak)})",
     ]
+    if report.labs:
+        lines.append(f"Labs passed: {report.labs_passed}/{report.labs}")
     lines += [
         f"Part {p.info.number} quiz: {p.correct}/{p.answered}" for p in report.parts if p.answered
     ]

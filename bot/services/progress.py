@@ -13,7 +13,7 @@ from bot.services.reading import part_chunks
 from bot.services.timezones import local_date
 from bot.services.tracks import track_of
 from content.model import PartInfo, Track
-from storage.models import Answer, ReadingProgress
+from storage.models import Answer, ExerciseCompletion, ReadingProgress
 
 HEATMAP_WEEKS = 12
 
@@ -25,6 +25,8 @@ class PartProgress:
     read_fraction: float  # 0..1
     answered: int  # Debug This answers
     correct: int
+    labs_passed: int = 0  # graded exercises passed in the sandbox
+    labs: int = 0  # graded exercises the part has
 
     @property
     def accuracy(self) -> float | None:
@@ -45,6 +47,14 @@ class ProgressReport:
     @property
     def parts_done(self) -> int:
         return sum(p.done for p in self.parts)
+
+    @property
+    def labs_passed(self) -> int:
+        return sum(p.labs_passed for p in self.parts)
+
+    @property
+    def labs(self) -> int:
+        return sum(p.labs for p in self.parts)
 
     @property
     def quiz_accuracy(self) -> float | None:
@@ -81,6 +91,19 @@ class ProgressService(ServiceBase):
                     )
                 ).all()
             }
+            passed = {
+                int(part): int(count)
+                for part, count in (
+                    await session.execute(
+                        select(ExerciseCompletion.part, func.count())
+                        .where(
+                            ExerciseCompletion.learner_id == learner.id,
+                            ExerciseCompletion.source == "lab",
+                        )
+                        .group_by(ExerciseCompletion.part)
+                    )
+                ).all()
+            }
             first_day = today - timedelta(weeks=HEATMAP_WEEKS)
             activity = await activity_since(session, learner.id, first_day)
             current, best = streaks(await active_days(session, learner.id), today)
@@ -95,7 +118,12 @@ class ProgressService(ServiceBase):
             fraction = 1.0 if done else (row.position + 1) / total_chunks if row else 0.0
             hours += part.info.minutes * fraction / 60
             answered, correct = scores.get(number, (0, 0))
-            parts.append(PartProgress(part.info, done, fraction, answered, correct))
+            labs = sum(1 for exercise in part.exercises if exercise.lab is not None)
+            parts.append(
+                PartProgress(
+                    part.info, done, fraction, answered, correct, passed.get(number, 0), labs
+                )
+            )
         next_up = next((p.info for p in parts if not p.done), None)
         return ProgressReport(
             track=track,
@@ -107,6 +135,11 @@ class ProgressService(ServiceBase):
             activity=activity,
             today=today,
         )
+
+
+def day_count(count: int) -> str:
+    """`1 day`, `3 days`."""
+    return f"{count} day" if count == 1 else f"{count} days"
 
 
 def progress_bar(done: int, total: int, width: int = 20) -> str:

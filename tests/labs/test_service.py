@@ -46,6 +46,10 @@ async def test_a_pass_is_stored_once_with_its_facts(services: Services) -> None:
     assert await services.labs.done_ids(ME) == {"p02-ex-ghost-file"}
     task = await services.labs.start(ME, "p02-ex-ghost-file")
     assert task.done and not task.sandbox_on
+    report = await services.progress.report(ME)
+    part2 = next(p for p in report.parts if p.info.number == 2)
+    assert (part2.labs_passed, part2.labs) == (1, 3)
+    assert report.labs_passed == 1 and report.labs == len(services.labs.exercises())
 
 
 async def test_submitting_needs_a_learner_and_a_known_exercise(services: Services) -> None:

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import TutorBot
-from bot.services.progress import ProgressReport, progress_bar
+from bot.services.progress import ProgressReport, day_count, progress_bar
 from bot.ui.embeds import BRAND_COLOUR
 from bot.ui.items import in_server
 from bot.ui.progress_card import ProgressCardData, render_progress_card
@@ -22,8 +22,10 @@ def progress_embed(report: ProgressReport) -> discord.Embed:
     embed.description = (
         f"`{progress_bar(done, total)}` **{done}/{total}** parts\n"
         f"Read about **{report.hours_read:g} h** of the track's ~{report.track.hours:g} h\n"
-        f"Streak: **{report.current_streak}** days (best {report.best_streak})"
+        f"Streak: **{day_count(report.current_streak)}** (best {day_count(report.best_streak)})"
     )
+    if report.labs:
+        embed.description += f"\nLabs passed: **{report.labs_passed}/{report.labs}**"
     scored = [p for p in report.parts if p.accuracy is not None]
     if scored:
         embed.add_field(
