@@ -15,6 +15,7 @@ from typing import Any
 
 from content.chunker import measure
 from content.model import Course, Part, Problem
+from content.reader import part_chunks
 from content.validator import validate
 
 RULE_WIDTH = 72
@@ -105,20 +106,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if not part.written:
         print(f"Part {part.info.number}, {part.info.title}, is not written yet: coming soon.")
         return 1
-    sections = part.sections
+    chunks = part_chunks(part)  # exactly what a learner gets: Debug This answers hidden
     if args.section:
         wanted = _key(args.section)
-        sections = tuple(s for s in part.sections if _key(s.name) == wanted)
-        if not sections:
+        chunks = tuple(c for c in chunks if _key(c.section) == wanted)
+        if not chunks:
             names = ", ".join(s.name for s in part.sections)
             print(f"Part {part.info.number} has no section {args.section!r}: {names}.")
             return 1
     print(f"Part {part.info.number} · {part.info.title}\n")
-    for section in sections:
-        for chunk in section.chunks:
-            head = f"── {chunk.label} ({measure(chunk.text)} chars) "
-            print(head + "─" * max(3, RULE_WIDTH - len(head)))
-            print(chunk.text, end="\n\n")
+    for chunk in chunks:
+        head = f"── {chunk.label} ({measure(chunk.text)} chars) "
+        print(head + "─" * max(3, RULE_WIDTH - len(head)))
+        print(chunk.text, end="\n\n")
     return 0
 
 

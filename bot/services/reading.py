@@ -13,6 +13,7 @@ from bot.services.activity import record_activity
 from bot.services.base import ServiceBase, lock_learner
 from bot.services.tracks import next_in_track, track_of
 from content.model import Chunk, Part, PartInfo
+from content.reader import part_chunks
 from storage.models import Learner, ReadingProgress
 
 # Given the current position and the part's chunks, where to go.
@@ -49,36 +50,6 @@ class Finished:
     questions: int  # Debug This questions waiting in its quiz
     next_part: PartInfo | None
     next_written: bool
-
-
-QUIZ_SECTION = "Debug This"
-
-
-def part_chunks(part: Part) -> tuple[Chunk, ...]:
-    """The part as the learner reads it. Debug This shows each question without its answer
-    (the article hides answers in <details>, which Discord cannot fold): the quiz reveals them."""
-    chunks: list[Chunk] = []
-    for section in part.sections:
-        if section.name == QUIZ_SECTION and part.questions:
-            chunks.extend(_question_chunks(part))
-        else:
-            chunks.extend(section.chunks)
-    return tuple(chunks)
-
-
-def _question_chunks(part: Part) -> list[Chunk]:
-    total = len(part.questions)
-    hint = f"_Answer it with `/quiz {part.info.number}`: the buttons check it and explain._"
-    return [
-        Chunk(
-            text=f"### {question.title}\n\n{question.body}\n\n{hint}",
-            part=part.info.number,
-            section=QUIZ_SECTION,
-            index=index,
-            total=total,
-        )
-        for index, question in enumerate(part.questions, start=1)
-    ]
 
 
 class ReadingService(ServiceBase):

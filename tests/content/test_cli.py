@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from content.cli import default_course_dir, register
+from content.reader import part_chunks
+from content.store import CourseStore
 from tests.content.conftest import BROKEN, VALID, MakeCourse
 
 # The four tracks exactly as shared/COURSE.md gives them: parts and hours.
@@ -115,3 +117,13 @@ def test_the_shipped_course_passes_check(capsys: pytest.CaptureFixture[str]) -> 
     assert (default_course_dir() / "course.toml").is_file()
     code = run("check")
     assert code == 0, capsys.readouterr().out
+
+
+def test_preview_shows_exactly_what_a_learner_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    part = CourseStore(default_course_dir()).course.parts[2]
+    assert run("preview", "2") == 0
+    shown = capsys.readouterr().out
+    assert shown.count("── Part 2 · ") == len(part_chunks(part))
+    assert "**Answer:**" not in shown and "quiz 2" in shown
+    for question in part.questions:
+        assert question.explanation not in shown
