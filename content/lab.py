@@ -90,10 +90,13 @@ class _Reader:
         return value
 
     def flag(self, table: Mapping[str, Any], key: str) -> bool:
-        value = table.get(key, False)
-        if not isinstance(value, bool):
+        return bool(self.optional_flag(table, key))
+
+    def optional_flag(self, table: Mapping[str, Any], key: str) -> bool | None:
+        value = table.get(key)
+        if value is not None and not isinstance(value, bool):
             self.error(key, f"'{key}' must be true or false")
-            return False
+            return None
         return value
 
     def table(self, data: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -189,6 +192,8 @@ def _expect(read: _Reader, table: Mapping[str, Any], timeout: float | None) -> L
         running_for=read.number(table, "running_for", 1, limit),
         exit_on_stop=read.number(table, "exit_on_stop", 0, 255, whole=True),
         stdout_contains=read.strings(table, "stdout_contains"),
+        output_excludes=read.strings(table, "output_excludes"),
+        oom_killed=read.optional_flag(table, "oom_killed"),
         non_root=read.flag(table, "non_root"),
         healthcheck=read.flag(table, "healthcheck"),
         max_size_mb=read.number(table, "max_size_mb", 0.001, 100_000),

@@ -136,6 +136,8 @@ class LabExpect:
     running_for: float | None = None  # or: still running (and healthy, if it can tell) after N s
     exit_on_stop: int | None = None  # with running_for: `docker stop` ends it with this code
     stdout_contains: tuple[str, ...] = ()
+    output_excludes: tuple[str, ...] = ()  # texts neither output stream may show
+    oom_killed: bool | None = None  # the kernel's OOM killer ended it (True) or not (False)
     non_root: bool = False  # the image's user is not root
     healthcheck: bool = False  # the image declares a HEALTHCHECK
     max_size_mb: float | None = None
@@ -149,7 +151,10 @@ class LabExpect:
     def runs(self) -> bool:
         """Whether grading starts a container at all."""
         return (
-            self.exit_code is not None or self.running_for is not None or bool(self.stdout_contains)
+            self.exit_code is not None
+            or self.running_for is not None
+            or self.oom_killed is not None
+            or bool(self.stdout_contains or self.output_excludes)
         )
 
 

@@ -171,6 +171,27 @@ def run_checks(lab: Lab, run: RunResult, memory_mb: int, timeout: float) -> list
         passed = not run.timed_out and (wanted is None or run.exit_code == wanted)
         name = f"exits with code {wanted}" if wanted is not None else "runs to the end"
         results.append(CheckResult(name, passed, _ending(run, memory_mb, timeout)))
+    if expect.oom_killed is not None:
+        killed = run.oom_killed
+        results.append(
+            CheckResult(
+                "killed by the OOM killer" if expect.oom_killed else "not killed by the OOM killer",
+                killed == expect.oom_killed,
+                f"the OOM killer ended it (limit {memory_mb} MB)"
+                if killed
+                else f"{_ending(run, memory_mb, timeout)}; the OOM killer never struck",
+            )
+        )
+    output = run.stdout + run.stderr
+    for text in expect.output_excludes:
+        shown = text in output
+        results.append(
+            CheckResult(
+                f"output never shows {_quote(text)}",
+                not shown,
+                "it is in the container's output" if shown else "not in either output stream",
+            )
+        )
     for text in expect.stdout_contains:
         found = text in run.stdout
         results.append(

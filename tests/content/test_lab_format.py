@@ -121,6 +121,7 @@ def test_defaults_and_exercises_without_lab(make_course: MakeCourse) -> None:
         (['base_images = ["busybox"]', "[run]", "timeout = 600"], "from 1 to 60", 3),
         (['base_images = ["busybox"]', "[expect]", "max_layers = 1.5"], "whole number", 3),
         (['base_images = ["busybox"]', "[expect]", "max_added_mb = -1"], "from 0 to", 3),
+        (['base_images = ["busybox"]', "[expect]", 'oom_killed = "yes"'], "true or false", 3),
         (['base_images = ["busybox"]', "[expect]", "max_added_layers = 0.5"], "whole number", 3),
         (['base_images = ["busybox"]', "submit = ", ""], "not valid TOML", 2),
     ],

@@ -148,3 +148,19 @@ def test_added_size_and_layers_count_from_the_base_image() -> None:
     scratch = image(size_bytes=1_200_000, layers=1)
     result = verdicts(lab(max_added_mb=1), Outcome("j", BUILT, scratch))
     assert result["adds at most 1 MB to its base image"][0] is False
+
+
+def test_oom_kills_and_output_that_must_not_show() -> None:
+    killed = run(exit_code=137, oom_killed=True, stdout="starting\n", stderr="db=hunter2\n")
+    result = verdicts(
+        lab(oom_killed=True, output_excludes=("hunter2", "other")),
+        Outcome("j", BUILT, image(), killed),
+    )
+    assert result["killed by the OOM killer"] == (True, "the OOM killer ended it (limit 64 MB)")
+    assert result["output never shows `hunter2`"] == (False, "it is in the container's output")
+    assert result["output never shows `other`"][0] is True
+    plain_kill = run(exit_code=137, oom_killed=False)
+    result = verdicts(lab(oom_killed=True), Outcome("j", BUILT, image(), plain_kill))
+    passed, why = result["killed by the OOM killer"]
+    assert not passed and why.endswith("the OOM killer never struck")
+    assert lab(oom_killed=False).expect.runs and lab(output_excludes=("x",)).expect.runs

@@ -315,3 +315,13 @@ async def test_a_container_that_cannot_start_is_a_failed_check(labs: LabService)
     grade = await graded(labs, text, exercise(exit_code=0))
     passed, why = detail(grade, "the container starts")
     assert not passed and "/bin/sh" in why and "unknown" not in why
+
+
+async def test_an_oom_kill_is_told_from_other_kills(labs: LabService) -> None:
+    hog = SHELL.format("echo starting; head -c 200m /dev/zero | tail")
+    grade = await graded(labs, hog, exercise(oom_killed=True, output_excludes=("secret",)))
+    assert detail(grade, "killed by the OOM killer")[0] is True
+    assert detail(grade, "output never shows `secret`")[0] is True
+    calm = SHELL.format("echo fine")
+    grade = await graded(labs, calm, exercise(oom_killed=True))
+    assert detail(grade, "killed by the OOM killer")[0] is False

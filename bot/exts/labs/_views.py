@@ -141,6 +141,10 @@ def expectations(lab: Lab) -> list[str]:
         layers = "layer" if expect.max_added_layers == 1 else "layers"
         lines.append(f"it adds at most {expect.max_added_layers} {layers} to its base image")
     lines += [f"no trace of `{s[:3]}…` in the image" for s in expect.no_secret]
+    if expect.oom_killed is not None:
+        never = "" if expect.oom_killed else "never "
+        lines.append(f"the OOM killer {never}ends it")
+    lines += [f"its output never shows `{s[:3]}…`" for s in expect.output_excludes]
     lines += [f"`{path}` is absent" for path in expect.absent]
     run = f"`{' '.join(lab.command)}`" if lab.command else "the default command"
     if expect.running_for is not None:
