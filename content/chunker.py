@@ -43,6 +43,8 @@ _COMMENT_BLOCK = re.compile(r"\s*<!--.*?-->\s*", re.DOTALL)
 _WORDS = re.compile(r"\S+\s*|\s+")
 _BACKTICKS = re.compile(r"`{3,}")
 _REGIONS = ("fence", "table_open", "html_block")
+# a paragraph that is one bold line, optionally ending in a colon: `**2. Two names.**`
+PSEUDO_HEADING = re.compile(r"(\*\*|__)(?=\S)(?:(?!\1).)+?(?<=\S)\1:?")
 
 _block_parser = MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
 _inline_parser = MarkdownIt("commonmark")
@@ -223,6 +225,9 @@ class _AtomBuilder:
                 score = LIST_ITEM
             else:
                 score = INNER_BLOCK
+            if token.type == "paragraph_open" and token.level == 0 and self._pseudo(first, stop):
+                score = HEADING  # `**2. One layer, several names.**` reads as a heading
+                self.heading_ends.add(first)
             self.scores[first] = max(self.scores.get(first, NEVER), score)
             if token.type == "heading_open":
                 self.heading_ends.add(min(stop, self.end) - 1)
@@ -233,6 +238,10 @@ class _AtomBuilder:
                 self.regions[first] = (token, inside)
                 if token.type == "table_open":
                     table = inside
+
+    def _pseudo(self, first: int, stop: int) -> bool:
+        """A one-line paragraph that is all bold: a heading in all but name."""
+        return stop - first == 1 and bool(PSEUDO_HEADING.fullmatch(self.lines[first].strip()))
 
     def build(self) -> list[_Atom]:
         line = self.start
@@ -325,6 +334,8 @@ class _AtomBuilder:
             if text.strip() or not original.strip():
                 self._add(text, score)
                 score = MID_BLOCK
+            if _SUMMARY.search(original):
+                self.glue = True  # the summary's bold line heads what the details hold
 
 
 def _bold_summary(found: re.Match[str]) -> str:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from bot.config import default_course_dir
 from content.chunker import (
     DEFAULT_TARGET,
     EMBED_LIMIT,
+    PSEUDO_HEADING,
     chunk_markdown,
     display_width,
     fence_block,
     measure,
 )
 from content.model import Chunk
+from content.reader import part_chunks
+from content.store import CourseStore
 
 
 def test_short_text_is_one_chunk_as_written() -> None:
@@ -162,3 +166,18 @@ def test_fence_block_picks_a_fence_its_code_cannot_close() -> None:
 def test_a_chunk_knows_its_place() -> None:
     chunk = Chunk("text", part=5, section="Deep Dive", index=4, total=12)
     assert chunk.label == "Part 5 · Deep Dive · 4/12"
+
+
+def test_a_bold_pseudo_heading_stays_with_what_follows_across_the_course() -> None:
+    """`**2. One layer, several names.**` alone at the end of a chunk, its body on the next
+    screen, reads like a lost heading: every shipped chunk keeps it with its body."""
+    course = CourseStore(default_course_dir()).course
+    stranded = [
+        chunk.label
+        for part in course.parts.values()
+        for chunk in part_chunks(part)
+        if PSEUDO_HEADING.fullmatch(
+            next((ln.strip() for ln in reversed(chunk.text.splitlines()) if ln.strip()), "")
+        )
+    ]
+    assert stranded == []
