@@ -19,6 +19,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 
@@ -222,7 +223,7 @@ class AnswerButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnswerButton:
         return cls(int(match["quiz"]), int(match["index"]), match["letter"])
 

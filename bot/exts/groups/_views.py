@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from typing import Any
 
 import discord
 
@@ -165,7 +166,7 @@ class JoinButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> JoinButton:
         return cls(int(match["group"]))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import discord
 
@@ -161,7 +161,7 @@ class ChoiceButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ChoiceButton:
         return cls(int(match["owner"]), match["session"], match["qid"], match["letter"])
 
@@ -195,7 +195,7 @@ class RevealButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> RevealButton:
         return cls(int(match["owner"]), match["session"], match["qid"])
 
@@ -236,7 +236,7 @@ class SelfGradeButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> SelfGradeButton:
         return cls(int(match["owner"]), match["session"], match["qid"], match["grade"])
 
@@ -271,7 +271,7 @@ class CardButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> CardButton:
         return cls(int(match["owner"]), match["session"], match["cid"], match["action"])
 
@@ -315,7 +315,7 @@ class NextQuestionButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> NextQuestionButton:
         return cls(int(match["owner"]), match["qid"], match["session"] or "l")
 
@@ -338,7 +338,7 @@ class ReviewNextButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ReviewNextButton:
         return cls(int(match["owner"]), match["session"])
 
@@ -359,7 +359,7 @@ class QuizPartButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> QuizPartButton:
         return cls(int(match["owner"]), int(match["part"]))
 
