@@ -186,7 +186,7 @@ async def test_start_submit_and_pass_marks_the_exercise_done(
 ) -> None:
     app, _ = lab_bot
     await enrol(fake)
-    choices = await fake.autocomplete("lab start", {"exercise": "layers"}, "exercise")
+    choices = await fake.autocomplete("lab start", {"exercise": "count-layers"}, "exercise")
     assert [c["value"] for c in choices.choices or []] == ["p02-ex-count-layers"]
     task = await fake.slash("lab start", {"exercise": "p02-ex-count-layers"})
     assert task.rejections == []
