@@ -103,7 +103,7 @@ class SettingsError(Exception):
 
 def load_settings(**overrides: object) -> Settings:
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates the overrides
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

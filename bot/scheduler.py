@@ -63,7 +63,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import discord
@@ -99,7 +99,7 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     return min(max(delay, retry_after or 0.0), BACKOFF_CAP)
 
 
-def _retrieve(task: asyncio.Future[object]) -> None:
+def _retrieve(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()  # nobody may be waiting any more; don't warn about it
 
@@ -241,7 +241,7 @@ class Dispatcher:
         self.started_at: datetime | None = None
         self._sent: list[int] = []
         self._marking: asyncio.Future[None] | None = None
-        self._ops: set[asyncio.Future[object]] = set()  # database work under way
+        self._ops: set[asyncio.Future[Any]] = set()  # database work under way
 
     @property
     def running(self) -> bool:
@@ -598,8 +598,8 @@ class DiscordSender:
             await _finish(
                 channel.send(
                     content=compose(rendered.content, delivery),
-                    embeds=list(rendered.embeds) or None,
-                    view=rendered.view,
+                    embeds=list(rendered.embeds),
+                    view=rendered.view,  # type: ignore[arg-type]  # None is fine at run time
                     nonce=delivery.item.nonce,
                     allowed_mentions=_mentions(delivery.mention),
                 )

@@ -198,7 +198,7 @@ def parse_course_file(path: Path, problems: list[Problem]) -> CourseFile | None:
     plan = _parse_study_plan(data.get("study_plan"), where, report)
     title = _field(data, "title", str, 1, report)
     slug = _field(data, "slug", str, 1, report)
-    if None in (title, slug, plan):
+    if title is None or slug is None or plan is None:
         return None
     return CourseFile(
         path,
@@ -261,18 +261,16 @@ def _parse_tracks(
             report.error(line, "each track must be a [[tracks]] table")
             continue
         parts_line = where.key("tracks", index, "parts")
-        values = [
-            _field(table, "slug", str, line, report),
-            _field(table, "name", str, line, report),
-            _field(table, "summary", str, line, report),
-        ]
+        slug = _field(table, "slug", str, line, report)
+        name = _field(table, "name", str, line, report)
+        summary = _field(table, "summary", str, line, report)
         parts = _int_list(table.get("parts"))
         if parts is None:
             report.error(parts_line, "a track's 'parts' must be a list of part numbers")
         hours = _field(table, "hours", (int, float), line, report)
-        if None in values or parts is None or hours is None:
+        if slug is None or name is None or summary is None or parts is None or hours is None:
             continue
-        tracks.append(Track(*values, parts=parts, hours=float(hours)))
+        tracks.append(Track(slug, name, summary, parts=parts, hours=float(hours)))
         lines.append(parts_line)
     if not tracks:
         report.error(1, "course.toml lists no [[tracks]]")

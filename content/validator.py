@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from content.chunker import DEFAULT_TARGET, EMBED_LIMIT, measure
-from content.model import Course, Problem
+from content.model import Card, Course, Exercise, Problem, Question
 from content.parser import CourseFile, Loaded, load_course
 
 TITLE_LIMIT = 256  # an embed title
@@ -228,7 +228,12 @@ def _check_ids(course: Course, problems: list[Problem]) -> None:
     for part in course.parts.values():
         if part.path is None:
             continue
-        for item in (*part.questions, *part.exercises, *part.cards):
+        items: tuple[Question | Exercise | Card, ...] = (
+            *part.questions,
+            *part.exercises,
+            *part.cards,
+        )
+        for item in items:
             if not item.id:
                 continue  # the parser reported it
             if item.id in first:

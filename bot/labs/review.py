@@ -75,7 +75,7 @@ def rule_url(code: str) -> str | None:
 
 
 def from_hadolint(item: HadolintFinding) -> Finding:
-    severity: Severity = item.level if item.level in SEVERITIES else "info"  # type: ignore[assignment]
+    severity: Severity = item.level if item.level in SEVERITIES else "info"
     return Finding(severity, item.line, item.code, item.message, "", HADOLINT_PARTS.get(item.code))
 
 

@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -440,11 +441,11 @@ class Sandbox:
         removed = 0
         for container in client.containers.list(all=True, filters=filters):
             if old(container.labels):
-                removed += _quietly(lambda c=container: c.remove(force=True, v=True))
+                removed += _quietly(partial(container.remove, force=True, v=True))
         images = [i for i in client.images.list(all=True, filters=filters) if old(i.labels)]
         images.sort(key=lambda i: str(i.attrs.get("Created", "")), reverse=True)
         for image in images:  # newest first: removing a child prunes its untagged parents
-            removed += _quietly(lambda i=image: client.images.remove(i.id, force=True))
+            removed += _quietly(partial(client.images.remove, image.id, force=True))
         return removed
 
     def leftovers(self, job_ids: Iterable[str]) -> list[str]:
@@ -511,7 +512,7 @@ class _BuildWatchdog:
     def _abort(self, client: docker.DockerClient, running: list[dict[str, Any]], why: str) -> None:
         self.reason = why
         for info in running:
-            _quietly(lambda i=info: client.api.kill(i["Id"]))
+            _quietly(partial(client.api.kill, info["Id"]))
         _hang_up(self.response)
 
 

@@ -73,6 +73,7 @@ class DigestService(ServiceBase):
                         )
                     )
                 ).all()
+                if at is not None  # the query asks for finished parts only
             }
             started = await session.scalar(
                 select(func.min(Enrollment.started_at)).where(Enrollment.learner_id == learner.id)
@@ -87,7 +88,7 @@ class DigestService(ServiceBase):
             if (today - day).days == step.day
         )
         days_in = (today - local_date(started, learner.time_zone)).days if started else 0
-        monthly = ()
+        monthly: tuple[PartInfo, ...] = ()
         if finished and days_in > 0 and days_in % MONTH == 0:
             monthly = tuple(self.course.parts[n].info for n in sorted(finished))
         upcoming = next((n for n in track.sequence if n not in finished), None)

@@ -89,6 +89,7 @@ async def learners_on(session: AsyncSession, guild_id: int, drill_id: int) -> Co
     )
     latest: dict[int, tuple[object, int]] = {}
     for learner_id, part, updated_at in rows:
+        # (type: ignore on the next line) both are datetimes here
         if learner_id not in latest or updated_at > latest[learner_id][0]:  # type: ignore[operator]
             latest[learner_id] = (updated_at, int(part))
     return Counter(part for _when, part in latest.values())

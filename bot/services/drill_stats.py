@@ -125,12 +125,12 @@ async def drill_stats(
     members_in: list[set[int]] = [set() for _ in range(weeks)]
     question = {p.id: p.question_id for p in history.posts}
     for answer in history.answers:
-        week = week_of.get(answer.post_id)
-        if week is None:
+        answered = week_of.get(answer.post_id)
+        if answered is None:
             continue
-        answers_in[week] += 1
-        members_in[week].add(answer.discord_id)
-        right_in[week] += answer.letter == correct_letter(question[answer.post_id])
+        answers_in[answered] += 1
+        members_in[answered].add(answer.discord_id)
+        right_in[answered] += answer.letter == correct_letter(question[answer.post_id])
     table = tuple(
         WeekStats(
             first + timedelta(days=7 * i),

@@ -185,6 +185,7 @@ class DrillService(ServiceBase):
             )
         if self.jobs is not None:
             await self.jobs.forget(POST_KIND, guild_id=guild_id)
+        # (type: ignore on the next line) an UPDATE's result is a CursorResult
         return bool(changed.rowcount)  # type: ignore[attr-defined]
 
     async def resume(self, guild_id: int) -> DrillInfo:
@@ -320,6 +321,7 @@ class DrillService(ServiceBase):
                 .where(DrillPost.id == post_id, DrillPost.message_id.is_(None))
                 .values(message_id=message_id)
             )
+        # (type: ignore on the next line) an UPDATE's result is a CursorResult
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     @retry_locked
@@ -401,6 +403,7 @@ class DrillService(ServiceBase):
             message_id=post.message_id,
             question=question,
             counts=counts,
+            # (type: ignore on the next line) an UPDATE's result is a CursorResult
             first=bool(stamped.rowcount),  # type: ignore[attr-defined]
             streaks=tuple(ranked),
         )

@@ -145,7 +145,8 @@ async def _parts_done(
     )
     done: dict[int, dict[int, datetime]] = defaultdict(dict)
     for user, part, completed_at in rows:
-        done[int(user)][int(part)] = completed_at
+        if completed_at is not None:  # the query asks for finished parts only
+            done[int(user)][int(part)] = completed_at
     return done
 
 

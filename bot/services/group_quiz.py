@@ -264,6 +264,7 @@ class GroupQuizService(ServiceBase):
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
+            # (type: ignore on the next line) an UPDATE's result is a CursorResult
             if not won.rowcount:  # type: ignore[attr-defined]
                 return None
             await session.refresh(row)

@@ -403,7 +403,7 @@ class GroupService(ServiceBase):
         )
 
 
-def _in_server(guild_id: int) -> Select[tuple[StudyGroup]]:
+def _in_server(guild_id: int) -> Select[StudyGroup]:
     return select(StudyGroup).where(
         StudyGroup.guild_id == guild_id, StudyGroup.disbanded_at.is_(None)
     )

@@ -316,6 +316,7 @@ class OutboxService(ServiceBase):
             result = await session.execute(
                 statement.values(**values), execution_options={"synchronize_session": False}
             )
+        # (type: ignore on the next line) an UPDATE's result is a CursorResult
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     # -- learners ----------------------------------------------------------------------
@@ -348,6 +349,7 @@ class OutboxService(ServiceBase):
                 )
                 .values(last_error=_NO_ROUTE_TOLD)
             )
+            # (type: ignore on the next line) an UPDATE's result is a CursorResult
             count = int(result.rowcount)  # type: ignore[attr-defined]
             if not count:
                 return None
@@ -386,6 +388,7 @@ class OutboxService(ServiceBase):
             result = await session.execute(
                 update(GuildSettings).where(which).values(channel_broken_at=now, updated_at=now)
             )
+        # (type: ignore on the next line) an UPDATE's result is a CursorResult
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

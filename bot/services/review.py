@@ -143,6 +143,5 @@ class ReviewService(ServiceBase):
 
     def _known_items(self) -> set[str]:
         course = self.course
-        return {
-            item.id for part in course.parts.values() for item in (*part.questions, *part.cards)
-        }
+        questions = {q.id for part in course.parts.values() for q in part.questions}
+        return questions | {card.id for part in course.parts.values() for card in part.cards}

@@ -22,6 +22,7 @@ NOT_YOURS = (
 
 
 def services_of(interaction: discord.Interaction) -> Services:
+    # (type: ignore on the next line) the client is always a TutorBot
     return cast("Services", interaction.client.services)  # type: ignore[attr-defined]
 
 

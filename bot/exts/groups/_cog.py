@@ -4,6 +4,7 @@ leaderboard and channel. The services decide; this turns it into messages and th
 from __future__ import annotations
 
 import contextlib
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -28,7 +29,7 @@ from bot.services.groups import Group, GroupService
 from bot.ui.autocomplete import MAX_CHOICES, part_choices, track_choices
 from bot.ui.items import services_of
 
-THREAD_ARCHIVE_MINUTES = 10080  # a week: the weekly note keeps it awake
+THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080  # a week: the weekly note keeps it awake
 NEEDED = {
     "view_channel": "View Channel",
     "send_messages": "Send Messages",
@@ -128,7 +129,7 @@ class Groups(commands.Cog):
         if guild is None:
             raise UserError("This works in a server, not in direct messages.")
         chosen = (await self.groups.server(guild.id)).group_channel_id
-        channel = guild.get_channel(chosen) if chosen else None
+        channel: object = guild.get_channel(chosen) if chosen else None
         if channel is None:
             channel = interaction.channel
             if isinstance(channel, discord.Thread):
@@ -146,7 +147,7 @@ class Groups(commands.Cog):
     async def _open(self, group: Group, home: discord.TextChannel) -> Group:
         card = await home.send(
             embed=card_embed(group, self.groups.limits),
-            view=card_view(group),
+            view=card_view(group),  # type: ignore[arg-type]  # a new group is never disbanded
             allowed_mentions=NOBODY,
         )
         try:

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
+from discord.ext import commands
 
 from bot.exts.groups._access import NOBODY, server_of
 from bot.services import Services
@@ -200,7 +201,9 @@ class QuizConductor:
 
 
 def conductor_of(interaction: discord.Interaction) -> QuizConductor:
-    conductor = getattr(interaction.client.get_cog("Groups"), "conductor", None)
+    client = interaction.client
+    cog = client.get_cog("Groups") if isinstance(client, commands.Bot) else None
+    conductor = getattr(cog, "conductor", None)
     if not isinstance(conductor, QuizConductor):
         raise RuntimeError("the Groups cog is not loaded")
     return conductor

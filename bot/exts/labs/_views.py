@@ -116,7 +116,9 @@ class ReviewModal(discord.ui.Modal, title="Review a Dockerfile"):
         await interaction.response.defer(thinking=True, ephemeral=in_server(interaction))
         await answer_review(interaction, self.dockerfile.value, self.dockerignore.value or None)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(  # type: ignore[override]  # Modal's on_error takes no item
+        self, interaction: discord.Interaction, error: Exception
+    ) -> None:
         await report_error(interaction, error)
 
 
@@ -290,7 +292,9 @@ class SubmitModal(discord.ui.Modal):
         files = {name: text_input.value for name, text_input in self.inputs.items()}
         await run_submission(interaction, self.owner, self.exercise, files)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(  # type: ignore[override]  # Modal's on_error takes no item
+        self, interaction: discord.Interaction, error: Exception
+    ) -> None:
         await report_error(interaction, error)
 
 

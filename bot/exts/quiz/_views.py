@@ -28,6 +28,7 @@ QID = r"[a-z0-9-]+"
 SESSION = r"l[0-9a-f]{0,8}|r\d{1,12}"
 
 Message = tuple[discord.Embed, discord.ui.View | None]
+Prompt = tuple[discord.Embed, discord.ui.View]  # a question or card: always with its buttons
 
 
 def review_session(started: datetime) -> str:
@@ -56,7 +57,7 @@ def answer_session(session: str) -> str | None:
     return None if session == "l" else session
 
 
-def question_message(owner: int, services: Services, question: Question, session: str) -> Message:
+def question_message(owner: int, services: Services, question: Question, session: str) -> Prompt:
     index, total = services.quiz.position(question)
     embed = discord.Embed(
         title=fit(f"Debug This · {question.title}", 256),
@@ -74,7 +75,7 @@ def question_message(owner: int, services: Services, question: Question, session
     return embed, view
 
 
-def card_message(owner: int, card: Card, *, show_back: bool, session: str) -> Message:
+def card_message(owner: int, card: Card, *, show_back: bool, session: str) -> Prompt:
     title = "Quick Reference" if card.kind == "quickref" else "Interview question"
     text = card.front if not show_back else f"{card.front}\n\n**Model answer**\n{card.back}"
     embed = discord.Embed(
@@ -279,8 +280,8 @@ class CardButton(
         services = services_of(interaction)
         card = services.quiz.card(self.card_id)
         if self.action == "show":
-            embed, view = card_message(self.owner_id, card, show_back=True, session=self.session)
-            await interaction.response.edit_message(embed=embed, view=view)
+            front, buttons = card_message(self.owner_id, card, show_back=True, session=self.session)
+            await interaction.response.edit_message(embed=front, view=buttons)
             return
         following = await services.quiz.rate_card(
             self.owner_id,
@@ -289,6 +290,7 @@ class CardButton(
             source=source_of(self.session),
             session=answer_session(self.session),
         )
+        view: discord.ui.View | None
         if not learning(self.session):
             embed, view = await next_review(self.owner_id, services, self.session)
         elif following is None:

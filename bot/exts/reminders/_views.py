@@ -104,6 +104,7 @@ class DigestButton(
             until = await services.reminders.pause_week(self.owner_id, services.learners)
             text = "Reminders paused for a week"
         else:
+            # (type: ignore on the next line) the custom_id template allows only valid actions
             until = await services.reminders.snooze(self.owner_id, self.action)  # type: ignore[arg-type]
             text = "Snoozed: I'll remind you again"
         when = f" <t:{int(until.timestamp())}:f>" if until else ""
