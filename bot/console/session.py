@@ -296,7 +296,11 @@ async def _rate(s: ConsoleSession, args: list[str]) -> str:
 @command("review", "review", "review the cards that are due (spaced repetition)")
 async def _review(s: ConsoleSession, _args: list[str]) -> str:
     if not await s.services.review.due(s.learner, limit=1):
-        return "Nothing is due right now."
+        summary = await s.services.review.summary(s.learner, since=s.services.clock())
+        if summary.next_due is None:
+            return "Nothing is due right now. Answer a quiz or an interview: its cards come here."
+        when = f"{summary.next_due:%Y-%m-%d %H:%M} UTC"
+        return f"Nothing is due right now. The next card is due {when}."
     s.reviewing_since = s.services.clock()
     return await s.next_review()
 

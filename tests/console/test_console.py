@@ -78,9 +78,10 @@ async def test_progress_persists_between_runs(database_url: str, tmp_path: Path)
 
 async def test_review_in_the_console(database_url: str, tmp_path: Path) -> None:
     text = await transcript(
-        database_url, tmp_path, "start complete", "review", "quiz 1", "answer A"
+        database_url, tmp_path, "start complete", "review", "quiz 1", "answer A", "review"
     )
-    assert "Nothing is due right now." in text
+    assert "Nothing is due right now. Answer a quiz or an interview" in text
+    assert re.search(r"Nothing is due right now\. The next card is due \d{4}-\d\d-\d\d", text)
     settings = load_settings(database_url=database_url, data_dir=tmp_path / "data")
     engine = create_engine(settings.resolved_database_url)
     try:
