@@ -118,9 +118,11 @@ def help_text() -> str:
 
 
 def _int(text: str, what: str) -> int:
-    if not text.strip().isdecimal():
-        raise UserError(f"{what} must be a number, not {text[:20]!r}.")
-    return int(text)
+    """A whole number (a sign allowed: the service says what range it takes)."""
+    cleaned = text.strip()
+    if not cleaned.lstrip("+-").isdecimal():
+        raise UserError(f"{what} must be a whole number, not {text[:20]!r}.")
+    return int(cleaned)
 
 
 @command("about", "about", "what this tutor teaches")
@@ -335,9 +337,11 @@ async def _progress(s: ConsoleSession, _args: list[str]) -> str:
     return "\n".join(lines)
 
 
-@command("settings", "settings [zone Z|hour H|quiet 22-7|off]", "show or change settings")
+@command("settings", "settings [zone Z|hour H|quiet 22-7|quiet off]", "show or change settings")
 async def _settings(s: ConsoleSession, args: list[str]) -> str:
     learners = s.services.learners
+    if len(args) == 1:
+        return "! Give a value too: settings hour 9, settings quiet 22-7, settings quiet off."
     if len(args) >= 2:
         key, value = args[0].lower(), " ".join(args[1:])
         if key == "zone":

@@ -48,6 +48,8 @@ async def test_the_whole_journey(database_url: str, tmp_path: Path) -> None:
         "x" * 10_000,
         "answer",
         "jump",
+        "settings hour -3",
+        "settings off",
     )
     assert "You haven't started the course yet. Run `start`" in text
     assert "security     Security · 6 h · parts 0, 1, 7, 8, 12  ← yours" in text
@@ -56,6 +58,8 @@ async def test_the_whole_journey(database_url: str, tmp_path: Path) -> None:
     assert "── Part 0 · Common Mistakes · 1/" in text
     assert text.count("x" * 10_000) == 1  # the transcript's echo, not the error message too
     assert "! Name a section: jump Deep Dive" in text
+    assert "! Hours go from 0 to 23" in text  # not "must be a number"
+    assert "! Give a value too: settings hour 9" in text
     assert "Next in your track: Part 1 · Container internals" in text
     assert "── Debug This · Part 1 · 1/" in text
     assert "That is not one of this question's choices." in text
