@@ -84,7 +84,12 @@ class ConsoleSession:
         self.part = page.part.number
         done = " · done" if page.completed else ""
         header = f"── Part {page.part.number} · {page.part.title} ──"
-        return f"{header}\n{page.chunk.text}\n── {page.footer}{done} ──"
+        text = f"{header}\n{page.chunk.text}\n── {page.footer}{done} ──"
+        if page.at_end:
+            number = page.part.number
+            finish = "" if page.completed else "`done` marks it finished, "
+            text += f"\nEnd of Part {number}: {finish}`quiz {number}` tests it."
+        return text
 
     def show_question(self, question: Question) -> str:
         self.question = question

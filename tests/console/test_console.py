@@ -50,6 +50,9 @@ async def test_the_whole_journey(database_url: str, tmp_path: Path) -> None:
         "jump",
         "settings hour -3",
         "settings off",
+        "read 0",
+        "jump review schedule",
+        "next",
     )
     assert "You haven't started the course yet. Run `start`" in text
     assert "security     Security · 6 h · parts 0, 1, 7, 8, 12  ← yours" in text
@@ -60,6 +63,7 @@ async def test_the_whole_journey(database_url: str, tmp_path: Path) -> None:
     assert "! Name a section: jump Deep Dive" in text
     assert "! Hours go from 0 to 23" in text  # not "must be a number"
     assert "! Give a value too: settings hour 9" in text
+    assert "End of Part 0: `quiz 0` tests it." in text  # already marked done above
     assert "Next in your track: Part 1 · Container internals" in text
     assert "── Debug This · Part 1 · 1/" in text
     assert "That is not one of this question's choices." in text
