@@ -284,6 +284,14 @@ class GroupQuiz(Base):
     __tablename__ = "group_quizzes"
     __table_args__ = (
         CheckConstraint("status IN ('running', 'finished', 'cancelled')", name="status_kind"),
+        # one running quiz per group, even when two members start one at the same moment
+        Index(
+            "ux_group_quizzes_running",
+            "group_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -45,6 +45,10 @@ def points_for(correct: bool, elapsed: timedelta, limit: timedelta) -> int:
     return round(POINTS_FAST - (POINTS_FAST - POINTS_SLOW) * spent)
 
 
+def _already_running(thread_id: int) -> UserError:
+    return UserError(f"A quiz is already running in <#{thread_id}>.")
+
+
 @dataclass(frozen=True)
 class LiveQuestion:
     quiz_id: int
@@ -132,21 +136,29 @@ class GroupQuizService(ServiceBase):
         wanted = min(count or DEFAULT_QUESTIONS, MAX_QUESTIONS, len(pool))
         if wanted < 1:
             raise UserError("Ask for at least one question.")
+        try:
+            return await self._begin(group.id, group.thread_id, number, pool[:wanted], user_id)
+        except IntegrityError:  # another start won the race: the unique index held
+            raise _already_running(group.thread_id) from None
+
+    async def _begin(
+        self, group_id: int, thread_id: int, number: int, questions: list[Question], user_id: int
+    ) -> LiveQuestion:
         async with self.sessions.begin() as session:
             running = await session.scalar(
                 select(GroupQuiz.id).where(
-                    GroupQuiz.group_id == group.id, GroupQuiz.status == RUNNING
+                    GroupQuiz.group_id == group_id, GroupQuiz.status == RUNNING
                 )
             )
             if running is not None:
-                raise UserError(f"A quiz is already running in <#{group.thread_id}>.")
+                raise _already_running(thread_id)
             row = GroupQuiz(
-                group_id=group.id,
+                group_id=group_id,
                 part=number,
-                question_ids=[q.id for q in pool[:wanted]],
+                question_ids=[q.id for q in questions],
                 current=0,
                 status=RUNNING,
-                channel_id=group.thread_id,
+                channel_id=thread_id,
                 started_by=user_id,
                 question_started_at=self.clock(),
                 started_at=self.clock(),

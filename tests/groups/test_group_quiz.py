@@ -165,3 +165,20 @@ async def test_members_answering_at_the_same_moment_all_count(
     assert sum(o.everyone_answered for o in outcomes) == 1  # the last one in, and only it
     async with services.sessions() as session:
         assert len(list(await session.scalars(select(Answer.id)))) == 3
+
+
+async def test_two_members_starting_at_once_start_one_quiz(
+    services: Services, learners: list[int]
+) -> None:
+    group_id = await _group_of_three(services)
+
+    async def start(user: int) -> object:
+        try:
+            return await services.groups.quizzes.start(SERVER, group_id, user, part=0)
+        except UserError as exc:
+            return exc
+
+    results = await asyncio.gather(start(OWNER), start(ANA), start(BEN))
+    refused = [r for r in results if isinstance(r, UserError)]
+    assert len(refused) == 2 and all("already running" in str(r) for r in refused)
+    assert len(await services.groups.quizzes.running()) == 1
