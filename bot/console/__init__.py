@@ -2,11 +2,14 @@
 
 Interactive at a prompt, or scripted: commands on standard input, a transcript on standard output.
 The console learner is one local user (CONSOLE_LEARNER), so progress persists between runs.
+At a terminal the prompt is the standard library's readline: line editing, history (up/down),
+Ctrl-C abandons the line, Ctrl-D leaves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 from typing import TextIO
 
 from bot.app import open_app
@@ -23,10 +26,7 @@ async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
         if interactive:
             stdout.write("Docker tutor console. Type 'help' for commands, 'quit' to leave.\n")
         while True:
-            if interactive:
-                stdout.write(PROMPT)
-                stdout.flush()
-            line = await asyncio.to_thread(stdin.readline)
+            line = prompt(stdout) if interactive else await asyncio.to_thread(stdin.readline)
             if not line:
                 break
             if line.strip().lower() in ("quit", "exit"):
@@ -38,3 +38,21 @@ async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
             stdout.write(await session.handle(line) + "\n")
             stdout.flush()
     return 0
+
+
+def prompt(stdout: TextIO) -> str:
+    """One line typed at the terminal ("" at Ctrl-D). Runs in the main thread, with Python's
+    own Ctrl-C handling while it waits, so Ctrl-C interrupts the line at once."""
+    import readline  # noqa: F401  (imported for its side effect: input() gains line editing)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return input(PROMPT) + "\n"
+    except EOFError:  # Ctrl-D: leave on a fresh line
+        stdout.write("\n")
+        return ""
+    except KeyboardInterrupt:  # Ctrl-C: drop the line, as a shell does
+        stdout.write("^C\n")
+        return " \n"
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -35,7 +35,9 @@ def _non_root(image: ImageFacts) -> CheckResult:
     name = "runs as a non-root user"
     if image.uid is None:
         return CheckResult(
-            name, False, f"`{image.user}` is not in the image's /etc/passwd: Docker cannot start it"
+            name,
+            False,
+            f"the image's /etc/passwd gives `{image.user}` no usable uid (missing or too large)",
         )
     who = f"`{image.user}`" if image.user else "root (no USER)"
     if image.uid == 0:

@@ -9,12 +9,15 @@ This module only shapes the parser's answer for the course's rules and the sandb
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import dockerfile as official
 
+# Control characters other than tab, line feed, carriage return, vertical tab and form feed.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # Instructions whose non-JSON argument the parser keeps as one shell string.
 _SHELL_FORM = {"RUN", "CMD", "ENTRYPOINT"}
 
@@ -79,8 +82,15 @@ class Dockerfile:
         return self.stages[-1] if self.stages else None
 
 
+def normalise(text: str) -> str:
+    """Line ends as `\n` only. The parser breaks lines at `\n` alone while the daemon also
+    breaks at a lone `\r`: checking and building must see the same lines."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def check_text(text: str) -> None:
-    """Refuse what the parser must never see: it crashes the process on invalid Unicode."""
+    """Refuse what the parser must never see: it crashes the process on invalid Unicode and
+    stops reading at a NUL, where the daemon reads on."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -88,6 +98,10 @@ def check_text(text: str) -> None:
         raise DockerfileError(
             f"line {line}: a character that is not valid Unicode (a lone surrogate)"
         ) from None
+    found = _CONTROL.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise DockerfileError(f"line {line}: a control character (U+{ord(found[0]):04X})")
 
 
 def _flags(raw: tuple[str, ...]) -> dict[str, str]:
@@ -100,6 +114,7 @@ def _flags(raw: tuple[str, ...]) -> dict[str, str]:
 
 def parse(text: str) -> Dockerfile:
     """Read `text` with Docker's parser; raises DockerfileError when Docker could not."""
+    text = normalise(text)
     check_text(text)
     try:
         commands = official.parse_string(text)

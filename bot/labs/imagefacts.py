@@ -19,6 +19,7 @@ from docker.models.images import Image
 from bot.labs.results import ImageFacts, Job
 
 _NUMBER = re.compile(r"[+-]?[0-9]+")
+MAX_ID = 2**31 - 1
 
 
 def inspect_image(client: docker.DockerClient, job: Job, image: Image) -> ImageFacts:
@@ -43,7 +44,8 @@ def inspect_image(client: docker.DockerClient, job: Job, image: Image) -> ImageF
         image.id, command=["true"], labels=job.labels, network_mode="none"
     )
     try:
-        facts.uid, facts.gid = resolve_user(probe, user)
+        uid, gid = resolve_user(probe, user)
+        facts.uid, facts.gid = _usable(uid), _usable(gid)
         for path in job.lab.expect.absent:
             facts.present[path] = exists(probe, path)
     finally:
@@ -77,6 +79,12 @@ def exists(container: Container, path: str) -> bool:
 def _id(field: str) -> int:
     """A passwd or group id field as runc reads it: anything but a number counts as 0."""
     return int(field) if _NUMBER.fullmatch(field) else 0
+
+
+def _usable(value: int | None) -> int | None:
+    """An id the kernel takes as given. Docker truncates larger ones to 32 bits
+    (4294967296 would run as 0), so those count as unresolvable and the job runs as 65534."""
+    return value if value is not None and 0 <= value <= MAX_ID else None
 
 
 def _entries(data: bytes | None) -> list[list[str]]:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.errors import UserError
-from bot.labs.dockerfile import Dockerfile, DockerfileError, Instruction, parse
+from bot.labs.dockerfile import Dockerfile, DockerfileError, Instruction, normalise, parse
 from content.lab import safe_path
 
 LABEL_PREFIX = "tutor-lab."  # the bot's label namespace: learners may not write in it
@@ -28,6 +28,7 @@ MAX_FILES = 64
 MAX_INSTRUCTIONS = 100  # metadata steps run no container, so only a count bounds their time
 _DIRECTIVE = re.compile(r"\s*#\s*[A-Za-z][A-Za-z0-9]*\s*=")  # as Docker's directive reader
 _ADD_FLAGS = {"chown", "chmod"}  # what the classic builder's ADD takes
+_ODD_FLAG_VALUE = re.compile(r"[\s\"'\\$`]")
 
 
 class Refused(UserError):
@@ -60,6 +61,7 @@ def check_context(files: Mapping[str, str], max_bytes: int) -> list[str]:
         size = sum(len(text.encode()) for text in files.values())
     except UnicodeEncodeError:
         return ["a file holds a character that is not valid Unicode (a lone surrogate)"]
+    reasons += [f"`{name}` holds a NUL byte" for name, text in files.items() if "\x00" in text]
     if size > max_bytes:
         reasons.append(
             f"the files take {size / 1024:.1f} KB; the sandbox takes at most {max_bytes // 1024} KB"
@@ -80,8 +82,15 @@ def directive_lines(text: str, dockerfile: Dockerfile) -> list[int]:
 
 
 def label_keys(instruction: Instruction) -> list[str]:
-    """The keys a LABEL sets, quotes and escapes removed (the values come in pairs)."""
-    return [key.replace("\\", "").strip("\"'") for key in instruction.values[::2]]
+    """The keys a LABEL sets, as written (the values come in pairs)."""
+    return list(instruction.values[::2])
+
+
+def plain_label(key: str) -> bool:
+    """A key Docker reads as written: no quotes, escapes or variables anywhere in it (Docker
+    removes quotes inside a word, so `tu"tor-lab.j"ob` is `tutor-lab.job`)."""
+    bare = key[1:-1] if len(key) > 1 and key[0] == key[-1] == '"' else key
+    return not any(mark in bare for mark in "\"'\\$`")
 
 
 class _Checker:
@@ -146,13 +155,23 @@ class _Checker:
             self.check_add(instruction)
         elif keyword == "LABEL":
             for key in label_keys(instruction):
-                if "$" in key or key.lower().startswith(LABEL_PREFIX):
-                    self.refuse(instruction, f"the label `{key}` is reserved for the sandbox")
+                name = key.strip('"')
+                if not plain_label(key):
+                    self.refuse(
+                        instruction,
+                        f"the label key `{key}` must be plain: no quotes, `\\` or `$` inside it",
+                    )
+                elif name.lower().startswith(LABEL_PREFIX):
+                    self.refuse(instruction, f"the label `{name}` is reserved for the sandbox")
         elif keyword == "RUN" and instruction.flags:
             flags = ", ".join(f"--{name}" for name in instruction.flags)
             self.refuse(
                 instruction, f"`RUN {flags}` needs BuildKit; the sandbox's builder is classic"
             )
+        if keyword in ("COPY", "ADD"):
+            odd = [f"--{k}" for k, v in instruction.flags.items() if _ODD_FLAG_VALUE.search(v)]
+            if odd:
+                self.refuse(instruction, f"give `{odd[0]}` a plain value: no quotes or spaces")
         if keyword in ("COPY", "ADD") and "from" in instruction.flags:
             self.image_ok(instruction, instruction.flags["from"], instruction.stage, "COPY --from")
 
@@ -178,14 +197,17 @@ def rewrite(text: str, dockerfile: Dockerfile, allowed: Mapping[str, str], label
     inserts: dict[int, str] = {}
     for instruction in dockerfile.instructions:
         replacement = None
+        earlier = {s.name for s in dockerfile.stages[: max(instruction.stage, 0)] if s.name}
         if instruction.keyword == "FROM":
             stage = dockerfile.stages[instruction.stage]
-            image = local.get(image_name(stage.image), stage.image)
+            named = stage.image.lower() in earlier  # a stage, even one named like an image
+            image = stage.image if named else local.get(image_name(stage.image), stage.image)
             replacement = f"FROM {image}" + (f" AS {stage.name}" if stage.name else "")
             inserts[instruction.end_line] = f"LABEL {labels}"
         elif instruction.keyword in ("COPY", "ADD") and "from" in instruction.flags:
             source = instruction.flags["from"]
-            if image_name(source) in local and not source.isdigit():
+            is_image = not source.isdigit() and source.lower() not in earlier
+            if is_image and image_name(source) in local:
                 flags = {**instruction.flags, "from": local[image_name(source)]}
                 rendered = " ".join(f"--{k}={v}" if v else f"--{k}" for k, v in flags.items())
                 replacement = f"{instruction.keyword} {rendered} {instruction.args}"
@@ -211,20 +233,21 @@ def prepare(
     reasons = check_context(files, max_bytes)
     if "Dockerfile" not in files:
         raise Refused(reasons)
+    source = normalise(files["Dockerfile"])  # checked and built as the same lines
     try:
-        dockerfile = parse(files["Dockerfile"])
+        dockerfile = parse(source)
     except DockerfileError as exc:
         raise Refused([*reasons, f"the Dockerfile cannot be read: {exc}"]) from None
     reasons += [
         f"line {n}: parser directives (`# name=value` at the top) are refused in the sandbox"
-        for n in directive_lines(files["Dockerfile"], dockerfile)
+        for n in directive_lines(source, dockerfile)
     ]
     checker = _Checker(dockerfile, allowed)
     checker.check()
     reasons += checker.reasons
     if reasons:
         raise Refused(reasons)
-    text = rewrite(files["Dockerfile"], dockerfile, allowed, labels)
+    text = rewrite(source, dockerfile, allowed, labels)
     return Prepared(
         {**files, "Dockerfile": text},
         dockerfile,

@@ -409,7 +409,7 @@ class Sandbox:
                 return
             try:
                 while time.monotonic() < give_up:
-                    busy = client.containers.list(all=True, filters=filters)
+                    busy = client.api.containers(all=True, filters=filters)
                     self.remove_job(client, job_id)
                     if not busy and not self.leftovers([job_id]):
                         return
@@ -436,12 +436,17 @@ class Sandbox:
     ) -> int:
         def old(labels: Mapping[str, str] | None) -> bool:
             stamp = (labels or {}).get(CREATED_LABEL, "0")
-            return cutoff is None or (stamp.isdigit() and int(stamp) < cutoff)
+            if cutoff is None or not stamp.isdigit():
+                return True
+            return int(stamp) < cutoff or int(stamp) > time.time() + 3600  # a forged stamp
 
         removed = 0
-        for container in client.containers.list(all=True, filters=filters):
-            if old(container.labels):
-                removed += _quietly(partial(container.remove, force=True, v=True))
+        # the plain list: the SDK's containers.list inspects each one, racing the daemon's
+        # own removal of build containers (a NotFound mid-list)
+        for info in client.api.containers(all=True, filters=filters):
+            if old(info.get("Labels")):
+                remove = partial(client.api.remove_container, info["Id"], force=True, v=True)
+                removed += _quietly(remove)
         images = [i for i in client.images.list(all=True, filters=filters) if old(i.labels)]
         images.sort(key=lambda i: str(i.attrs.get("Created", "")), reverse=True)
         for image in images:  # newest first: removing a child prunes its untagged parents
@@ -455,8 +460,8 @@ class Sandbox:
             found = []
             for job_id in job_ids:
                 filters = {"label": f"{JOB_LABEL}={job_id}"}
-                containers = client.containers.list(all=True, filters=filters)
-                found += [f"container {c.short_id}" for c in containers]
+                containers = client.api.containers(all=True, filters=filters)
+                found += [f"container {c['Id'][:12]}" for c in containers]
                 images = client.images.list(all=True, filters=filters)
                 found += [f"image {i.short_id}" for i in images]
             return found

@@ -17,7 +17,7 @@ import docker.errors
 import pytest
 
 from bot.config import default_course_dir
-from bot.labs.baseimage import LABEL, ensure_busybox_image
+from bot.labs.baseimage import ensure_busybox_image
 from bot.labs.sandbox import Sandbox
 from bot.labs.settings import LabSettings
 from tests.bot.conftest import fake  # noqa: F401  (the loopback Discord, for the journey)
@@ -79,11 +79,11 @@ def sandbox(docker_client: docker.DockerClient) -> Iterator[Sandbox]:
 def daemon_leftovers(client: docker.DockerClient) -> dict[str, int]:
     """What a dedicated lab daemon holds besides its base images, by kind; empty when clean."""
     usage = client.df()
+    # by id: every job image inherits the base image's label, so the label proves nothing
+    bases = {client.images.get(ref).id for ref in set(short_limits().images.values())}
     counts = {
         "containers": len(usage.get("Containers") or []),
-        "images": sum(
-            1 for i in usage.get("Images") or [] if LABEL not in (i.get("Labels") or {})
-        ),
+        "images": sum(1 for i in usage.get("Images") or [] if i.get("Id") not in bases),
         "volumes": len(usage.get("Volumes") or []),
         "build cache": len(usage.get("BuildCache") or []),
     }

@@ -140,7 +140,7 @@ ATTACKS = {
         'FROM busybox\nLABEL "tutor-lab.created"=9\n',
         "line 2: the label `tutor-lab.created`",
     ),
-    "variable key": ("FROM busybox\nARG K\nLABEL $K=1\n", "line 3: the label `$K`"),
+    "variable key": ("FROM busybox\nARG K\nLABEL $K=1\n", "line 3: the label key `$K`"),
     # F4: volumes outlive the job
     "VOLUME": ("FROM busybox\nVOLUME /data\n", "line 2: `VOLUME` is refused"),
     "VOLUME json": ('FROM busybox\nVOLUME ["/data"]\n', "line 2: `VOLUME` is refused"),
@@ -148,6 +148,16 @@ ATTACKS = {
     "1,000 ENV": ("FROM busybox\n" + "ENV a=1\n" * 1000, "1001 instructions; the sandbox takes"),
     # heredocs would be read differently by the classic builder
     "heredoc": ("FROM busybox\nRUN <<EOF\nFROM alpine\nEOF\n", "line 2: heredocs"),
+    # found by review: a lone CR is a line break to the daemon, not to the parser
+    "CR hides FROM": ("FROM busybox\nRUN echo hi\rFROM alpine\r", "line 3: FROM `alpine` is not"),
+    "CR hides ADD": ("FROM busybox\nRUN echo hi\rADD http://x/m /x\r", "line 3: `ADD http://x/m`"),
+    # the parser stops at a NUL; the daemon reads on
+    "NUL": ("FROM busybox\n# \x00\nADD http://x/m /x\n", "`Dockerfile` holds a NUL byte"),
+    "quotes inside a key": ('FROM busybox\nLABEL tu"tor-lab.j"ob=x\n', "line 2: the label key"),
+    "quoted flag value": (
+        'FROM busybox\nCOPY --chown="1 /etc/passwd" --from=busybox /bin/sh /x\n',
+        "line 2: give `--chown` a plain value",
+    ),
     # F9: the parser must never see a lone surrogate
     "surrogate": ("FROM busybox\nRUN echo \udcff\n", "a file holds a character"),
 }
@@ -166,3 +176,9 @@ def test_a_clean_multi_stage_file_still_passes() -> None:
     )
     prepared = prepare({"Dockerfile": text, "app.tar": ""}, ALLOWED, max_bytes=65536, labels=LABELS)
     assert prepared.final_base is None and prepared.bases == ("tutor-lab/busybox:latest",)
+
+
+def test_a_stage_named_like_an_allowed_image_stays_a_stage() -> None:
+    text = "FROM debian:bookworm-slim AS busybox\nFROM scratch\nCOPY --from=busybox /bin/sh /x\n"
+    built = prepare({"Dockerfile": text}, ALLOWED, max_bytes=65536, labels=LABELS).files
+    assert "COPY --from=busybox /bin/sh /x" in built["Dockerfile"].split("\n")

@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -224,14 +225,19 @@ async def test_the_sweep_removes_what_a_crashed_job_left(
     fresh = docker_client.containers.create(
         "tutor-lab/busybox:latest",
         ["true"],
-        labels={"tutor-lab.job": "running1", "tutor-lab.created": "9999999999"},
+        labels={"tutor-lab.job": "running1", "tutor-lab.created": str(int(time.time()))},
+    )
+    forged = docker_client.containers.create(  # a stamp from the future is nobody's job
+        "tutor-lab/busybox:latest",
+        ["true"],
+        labels={"tutor-lab.job": "forged1", "tutor-lab.created": "99999999999"},
     )
     try:
-        assert box.sweep(older_than=60) >= 1
-        assert box.leftovers(["crashed1"]) == []
+        assert box.sweep(older_than=60) >= 2
+        assert box.leftovers(["crashed1", "forged1"]) == []
         assert box.leftovers(["running1"]) != []  # a job still in flight stays
     finally:
-        for container in (left, fresh):
+        for container in (left, fresh, forged):
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)
 
@@ -325,3 +331,16 @@ async def test_an_oom_kill_is_told_from_other_kills(labs: LabService) -> None:
     calm = SHELL.format("echo fine")
     grade = await graded(labs, calm, exercise(oom_killed=True))
     assert detail(grade, "killed by the OOM killer")[0] is False
+
+
+async def test_a_uid_beyond_32_bits_is_not_root_in_disguise(labs: LabService) -> None:
+    """Docker truncates 4294967296 to 0: such an id is unusable, and the job runs as 65534."""
+    text = (
+        "FROM busybox:latest\n"
+        "RUN echo 'evil:x:4294967296:4294967296::/:/bin/sh' >> /etc/passwd\n"
+        'USER evil\nCMD ["sh", "-c", "id -u; id -g"]\n'
+    )
+    grade = await graded(labs, text, exercise(exit_code=0, non_root=True))
+    passed, why = detail(grade, "runs as a non-root user")
+    assert not passed and "no usable uid" in why
+    assert grade.log.split() == ["65534", "65534"]
