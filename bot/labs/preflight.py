@@ -231,7 +231,7 @@ def prepare(
     `allowed` maps each image name FROM may use to the local image that stands for it.
     """
     reasons = check_context(files, max_bytes)
-    if "Dockerfile" not in files:
+    if reasons:  # too big, oddly named or unreadable: the parser never sees it
         raise Refused(reasons)
     source = normalise(files["Dockerfile"])  # checked and built as the same lines
     try:
