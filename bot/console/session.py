@@ -203,19 +203,24 @@ async def _prev(s: ConsoleSession, _args: list[str]) -> str:
 async def _jump(s: ConsoleSession, args: list[str]) -> str:
     if not args:
         return "! Name a section: jump Deep Dive (any case)"
+    part = await _reading_part(s)
+    return s.show_page(await s.services.reading.jump(s.learner, part, " ".join(args)))
+
+
+async def _reading_part(s: ConsoleSession) -> int:
+    """The part on screen; after a restart, the one read last (as `read` resumes it)."""
     if s.part is None:
-        return "! Read a part first, then: jump SECTION"
-    return s.show_page(await s.services.reading.jump(s.learner, s.part, " ".join(args)))
+        s.part = await s.services.quiz.default_part(s.learner)
+    return s.part
 
 
 @command("done", "done", "mark the part you are reading as done")
 async def _done(s: ConsoleSession, _args: list[str]) -> str:
-    if s.part is None:
-        return "! Read a part first."
-    finished = await s.services.reading.finish(s.learner, s.part)
+    part = await _reading_part(s)
+    finished = await s.services.reading.finish(s.learner, part)
     lines = [f"Part {finished.part.number} · {finished.part.title} is done."]
     if finished.questions:
-        lines.append(f"Try its {finished.questions} Debug This questions: quiz {s.part}")
+        lines.append(f"Try its {finished.questions} Debug This questions: quiz {part}")
     if finished.next_part is not None:
         soon = "" if finished.next_written else " (coming soon)"
         lines.append(

@@ -82,6 +82,10 @@ async def test_progress_persists_between_runs(database_url: str, tmp_path: Path)
     text = await transcript(database_url, tmp_path, "read")
     assert "── Part 3 · " in text
     assert re.search(r"· 3/\d+ in this part", text), text[-300:]
+    # after a restart, jump and done work on the part `read` would resume
+    text = await transcript(database_url, tmp_path, "jump quick reference", "done")
+    assert "── Part 3 · Quick Reference" in text and "Part 3 · The build process" in text
+    assert "Read a part first" not in text
 
 
 async def test_review_in_the_console(database_url: str, tmp_path: Path) -> None:
