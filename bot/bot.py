@@ -36,8 +36,11 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
         if self.client.draining:
             await reply_error(interaction, RESTARTING)
             return False
+        outbox = self.client.services.outbox
         # Reminders that could not reach this learner: say so after the command has answered.
-        notice = await self.client.services.outbox.unreachable_notice(interaction.user.id)
+        notice = await outbox.unreachable_notice(interaction.user.id)
+        if interaction.guild is None:  # they reached us in DMs: DMs work again
+            await outbox.dms_open_again(interaction.user.id)
         if notice:
             interaction.extras["unreachable_notice"] = notice
         return True

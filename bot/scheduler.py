@@ -521,7 +521,12 @@ def compose(content: str | None, delivery: Delivery) -> str | None:
     """The text to send: the mention line, the renderer's content, the late note; ≤ 2000."""
     head = []
     if delivery.mention is not None:
-        why = " your DMs are closed to me, so this reminder is here." if delivery.dms_closed else ""
+        why = (
+            " your DMs are closed to me, so this reminder is here. To get them privately, allow "
+            "direct messages from this server's members, then use any command in a DM with me."
+            if delivery.dms_closed
+            else ""
+        )
         head.append(f"<@{delivery.mention}>{why}")
     tail = [LATE_NOTE] if delivery.late else []
     if content:

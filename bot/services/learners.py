@@ -124,6 +124,8 @@ class LearnerService(ServiceBase):
             if not isinstance(delivery, _Keep):
                 _check_delivery(delivery)
                 learner.reminder_delivery = delivery
+                if delivery == "dm":  # a learner who asks for DMs gets them tried again
+                    learner.dm_unreachable = False
             if not isinstance(pause_until, _Keep):
                 learner.reminders_paused_until = self._pause_end(pause_until, learner.time_zone)
             return await self._profile(session, learner)

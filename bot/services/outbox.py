@@ -321,6 +321,15 @@ class OutboxService(ServiceBase):
 
     # -- learners ----------------------------------------------------------------------
 
+    async def dms_open_again(self, discord_id: int) -> None:
+        """The learner reached us in DMs or chose DMs: try their DMs again from now on."""
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(Learner)
+                .where(Learner.discord_id == discord_id, Learner.dm_unreachable.is_(True))
+                .values(dm_unreachable=False)
+            )
+
     async def mark_dm_unreachable(self, learner_id: int) -> None:
         async with self.sessions.begin() as session:
             await session.execute(

@@ -67,6 +67,25 @@ async def test_closed_dms_fall_back_to_the_server_channel_and_are_not_retried(
     assert profile is not None and profile.dm_unreachable
     for row_id in (first, second):
         assert (await world.row(row_id)).status == SENT
+    assert "use any command in a DM with me" in posts[0]["content"]  # how to open them
+
+
+async def test_dms_are_tried_again_after_the_learner_chooses_them_or_writes_in_dms(
+    world: World,
+) -> None:
+    learners, outbox = world.services.learners, world.services.outbox
+    closed = world.closed.id
+    await outbox.set_reminder_channel(world.fake.guild.id, world.reminders.id)
+    await world.remind(world.closed, "Review [r1]")
+    await eventually(lambda: len(world.fake.messages_in(world.reminders.id)) == 1)
+    assert (await learners.profile(closed)).dm_unreachable
+    await learners.update_settings(closed, delivery="dm")  # /settings: DMs, please
+    assert not (await learners.profile(closed)).dm_unreachable
+    await world.remind(world.closed, "Review [r2]")
+    await eventually(lambda: len(world.fake.messages_in(world.reminders.id)) == 2)
+    assert len([a for a in world.sender.attempts if a.where == "dm"]) == 2  # tried again
+    await outbox.dms_open_again(closed)  # what a command in DMs does
+    assert not (await learners.profile(closed)).dm_unreachable
 
 
 async def test_closed_dms_and_no_channel_fail_with_a_reason_the_learner_is_told(
