@@ -58,6 +58,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def unique_where(name: str, column: str, condition: str) -> Index:
+    """A unique index over the rows where `condition` holds (a partial index on both
+    backends): at most one such row per value of `column`."""
+    return Index(
+        name,
+        column,
+        unique=True,
+        sqlite_where=text(condition),
+        postgresql_where=text(condition),
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -101,13 +113,7 @@ class Enrollment(Base):
     __tablename__ = "enrollments"
     __table_args__ = (
         Index("ix_enrollments_learner_id", "learner_id"),
-        Index(
-            "uq_enrollments_one_current",
-            "learner_id",
-            unique=True,
-            sqlite_where=text("ended_at IS NULL"),
-            postgresql_where=text("ended_at IS NULL"),
-        ),
+        unique_where("uq_enrollments_one_current", "learner_id", "ended_at IS NULL"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -285,13 +291,7 @@ class GroupQuiz(Base):
     __table_args__ = (
         CheckConstraint("status IN ('running', 'finished', 'cancelled')", name="status_kind"),
         # one running quiz per group, even when two members start one at the same moment
-        Index(
-            "ux_group_quizzes_running",
-            "group_id",
-            unique=True,
-            sqlite_where=text("status = 'running'"),
-            postgresql_where=text("status = 'running'"),
-        ),
+        unique_where("ux_group_quizzes_running", "group_id", "status = 'running'"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

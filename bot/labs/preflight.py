@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from bot.errors import UserError
 from bot.labs.dockerfile import Dockerfile, DockerfileError, Instruction, normalise, parse
+from bot.labs.rules import stage_chain
 from content.lab import safe_path
 
 LABEL_PREFIX = "tutor-lab."  # the bot's label namespace: learners may not write in it
@@ -96,7 +97,7 @@ def plain_label(key: str) -> bool:
 class _Checker:
     def __init__(self, dockerfile: Dockerfile, allowed: Mapping[str, str]):
         self.dockerfile = dockerfile
-        self.allowed = {image_name(name): local for name, local in allowed.items()}
+        self.allowed = local_images(allowed)
         self.reasons: list[str] = []
 
     def refuse(self, instruction: Instruction, reason: str) -> None:
@@ -192,8 +193,8 @@ class _Checker:
 
 def rewrite(text: str, dockerfile: Dockerfile, allowed: Mapping[str, str], labels: str) -> str:
     """The Dockerfile with local image names and the job's LABEL after every FROM."""
-    local = {image_name(name): ref for name, ref in allowed.items()}
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    local = local_images(allowed)
+    lines = normalise(text).split("\n")
     inserts: dict[int, str] = {}
     for instruction in dockerfile.instructions:
         replacement = None
@@ -237,7 +238,7 @@ def prepare(
     try:
         dockerfile = parse(source)
     except DockerfileError as exc:
-        raise Refused([*reasons, f"the Dockerfile cannot be read: {exc}"]) from None
+        raise Refused([f"the Dockerfile cannot be read: {exc}"]) from None
     reasons += [
         f"line {n}: parser directives (`# name=value` at the top) are refused in the sandbox"
         for n in directive_lines(source, dockerfile)
@@ -256,19 +257,19 @@ def prepare(
     )
 
 
+def local_images(allowed: Mapping[str, str]) -> dict[str, str]:
+    """{image name with its tag spelled out: the local image that stands for it}."""
+    return {image_name(name): local for name, local in allowed.items()}
+
+
 def _final_base(dockerfile: Dockerfile, allowed: Mapping[str, str]) -> str | None:
     """The local image the final stage stands on, through any earlier stages it builds on."""
-    local = {image_name(name): ref for name, ref in allowed.items()}
-    stage = dockerfile.stages[-1]
-    while True:
-        earlier = [s for s in dockerfile.stages[: stage.index] if s.name == stage.image.lower()]
-        if not earlier:
-            return local.get(image_name(stage.image))
-        stage = earlier[-1]
+    root = stage_chain(dockerfile, dockerfile.stages[-1])[-1]
+    return local_images(allowed).get(image_name(root.image))
 
 
 def _bases(dockerfile: Dockerfile, allowed: Mapping[str, str]) -> tuple[str, ...]:
-    local = {image_name(name): ref for name, ref in allowed.items()}
+    local = local_images(allowed)
     named = [stage.image for stage in dockerfile.stages]
     named += [i.flags["from"] for i in dockerfile.of("COPY", "ADD") if "from" in i.flags]
     return tuple(sorted({local[image_name(n)] for n in named if image_name(n) in local}))

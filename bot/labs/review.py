@@ -125,17 +125,23 @@ def _agrees_with_the_course(
 
 
 def review_dockerfile(
-    text: str, *, dockerignore: str | None = None, lint: Linter = run_hadolint
+    text: str,
+    *,
+    dockerignore: str | None = None,
+    lint: Linter = run_hadolint,
+    dockerfile: Dockerfile | None = None,
 ) -> Review:
-    """Review one Dockerfile; `dockerignore` is the .dockerignore offered with it, if any."""
+    """Review one Dockerfile; `dockerignore` is the .dockerignore offered with it, if any;
+    `dockerfile` is the text already parsed, when the caller has it."""
     offered = dockerignore is not None and any(
         line.strip() and not line.lstrip().startswith("#") for line in dockerignore.splitlines()
     )
     text = text.removeprefix("\ufeff")  # Notepad's BOM: Docker ignores it, hadolint may not
-    try:
-        dockerfile = parse(text)
-    except DockerfileError:
-        dockerfile = Dockerfile((), ())  # hadolint reports what Docker cannot read
+    if dockerfile is None:
+        try:
+            dockerfile = parse(text)
+        except DockerfileError:
+            dockerfile = Dockerfile((), ())  # hadolint reports what Docker cannot read
     course = course_findings(dockerfile, RuleContext(dockerignore_offered=offered))
     try:
         linted = [

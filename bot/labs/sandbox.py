@@ -411,7 +411,7 @@ class Sandbox:
                 while time.monotonic() < give_up:
                     busy = client.api.containers(all=True, filters=filters)
                     self.remove_job(client, job_id)
-                    if not busy and not self.leftovers([job_id]):
+                    if not busy and not _job_objects(client, job_id):
                         return
                     time.sleep(1)
                 log.warning("job %s still had objects after %.0f s", job_id, LATE_CLEANUP)
@@ -457,16 +457,18 @@ class Sandbox:
         """What these jobs left behind (`container <id>`, `image <id>`); empty when clean."""
         client = self.client()
         try:
-            found = []
-            for job_id in job_ids:
-                filters = {"label": f"{JOB_LABEL}={job_id}"}
-                containers = client.api.containers(all=True, filters=filters)
-                found += [f"container {c['Id'][:12]}" for c in containers]
-                images = client.images.list(all=True, filters=filters)
-                found += [f"image {i.short_id}" for i in images]
-            return found
+            return [found for job_id in job_ids for found in _job_objects(client, job_id)]
         finally:
             client.close()
+
+
+def _job_objects(client: docker.DockerClient, job_id: str) -> list[str]:
+    """The containers and images of one job that still exist (`container <id>`, `image <id>`).
+    The plain container list: the SDK's containers.list inspects each one, racing removals."""
+    filters = {"label": f"{JOB_LABEL}={job_id}"}
+    found = [f"container {c['Id'][:12]}" for c in client.api.containers(all=True, filters=filters)]
+    found += [f"image {i.short_id}" for i in client.images.list(all=True, filters=filters)]
+    return found
 
 
 class _BuildWatchdog:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import UserError
 from bot.labs.checks import CheckResult, grade_outcome
-from bot.labs.dockerfile import DockerfileError, parse
+from bot.labs.dockerfile import Dockerfile, DockerfileError, parse
 from bot.labs.preflight import CREATED_LABEL, JOB_LABEL, prepare
 from bot.labs.queue import JobQueue
 from bot.labs.results import Job, Outcome
@@ -69,8 +69,9 @@ class BadSubmission(UserError):
     pass
 
 
-def check_review_input(text: str) -> None:
-    """Refuse, with the reason, what the review will not spend CPU on."""
+def read_for_review(text: str) -> Dockerfile:
+    """The Dockerfile as Docker reads it; refused, with the reason, when the review will not
+    spend CPU on it."""
     if not text.strip():
         raise BadSubmission("That Dockerfile is empty.")
     if len(text) > MAX_REVIEW_CHARS:
@@ -87,6 +88,7 @@ def check_review_input(text: str) -> None:
             f"That Dockerfile has {count:,} instructions; the review takes up to "
             f"{MAX_REVIEW_INSTRUCTIONS}."
         )
+    return dockerfile
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class LabService(ServiceBase):
     ) -> Review:
         """Review a Dockerfile; one learner may ask every REVIEW_COOLDOWN s, and at most
         REVIEW_CONCURRENCY hadolint runs share the CPU (the others wait their turn)."""
-        check_review_input(text)
+        dockerfile = await asyncio.to_thread(read_for_review, text)
         if owner is not None:
             now = time.monotonic()
             waited = now - self._reviewed.get(owner, -REVIEW_COOLDOWN)
@@ -142,7 +144,9 @@ class LabService(ServiceBase):
                 )
             self._reviewed[owner] = now
         async with self._linting:
-            return await asyncio.to_thread(review_dockerfile, text, dockerignore=dockerignore)
+            return await asyncio.to_thread(
+                review_dockerfile, text, dockerignore=dockerignore, dockerfile=dockerfile
+            )
 
     def part_label(self, number: int | None) -> str | None:
         """`Part 5 · Dockerfile optimization`, as course.toml names it."""
