@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-from content.model import Lab, LabExpect
+from content.model import ComposeExpect, ComposeRequire, Lab, LabExpect
 
 LAB_INFO = ("toml", "lab")  # the fence's info string
 MAX_SUBMIT = 5  # a Discord modal holds five text inputs
@@ -25,7 +25,26 @@ _PATH = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 _IMAGE = re.compile(r"[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?")
 _TOML_LINE = re.compile(r"at line (\d+)")
 
-_TOP = ("task", "submit", "base_images", "context", "run", "expect")
+_TOP = ("task", "submit", "base_images", "context", "run", "expect", "compose")
+_COMPOSE = ("services", "clean", "require")
+_REQUIRE = ("check", "path", "file", "equals", "contains", "present")
+_COMPOSE_NAME = re.compile(r"[A-Za-z0-9_.-]+\.ya?ml")
+COMPOSE_SUBMIT = ("compose.yaml",)
+# The Compose review's rules a lab may require to stay quiet (bot/labs/compose_rules.py).
+COMPOSE_RULES = (
+    "depends-on-healthy",
+    "dependency-without-healthcheck",
+    "image-latest",
+    "secret-in-environment",
+    "db-port-public",
+    "privileged",
+    "docker-socket",
+    "container-name-scaled",
+    "no-restart-policy",
+    "source-bind-mount",
+    "no-resource-limits",
+    "no-log-rotation",
+)
 _RUN = ("command", "timeout", "memory_mb")
 _EXPECT = tuple(LabExpect.__dataclass_fields__)
 
@@ -121,6 +140,8 @@ def parse_lab(
     read = _Reader(text, first_line, problems)
     before = len(problems)
     read.known(data, _TOP, "the lab")
+    if "compose" in data:
+        return _compose_lab(read, data, first_line, before)
     submit = read.strings(data, "submit") if "submit" in data else DEFAULT_SUBMIT
     _check_submit(read, submit, files)
     images = read.strings(data, "base_images")
@@ -152,6 +173,86 @@ def parse_lab(
         timeout=float(timeout or 10),
         memory_mb=memory,
         line=first_line,
+    )
+
+
+def _compose_lab(
+    read: _Reader, data: Mapping[str, Any], first_line: int, before: int
+) -> Lab | None:
+    """A Compose lab: compose files in, static checks out; no image, no run."""
+    for key in ("base_images", "context", "run", "expect"):
+        if key in data:
+            read.error(key, f"a Compose lab is checked without Docker: '{key}' does not apply")
+    submit = read.strings(data, "submit") if "submit" in data else COMPOSE_SUBMIT
+    if not 1 <= len(submit) <= MAX_SUBMIT or len(set(submit)) != len(submit):
+        read.error("submit", f"'submit' names 1 to {MAX_SUBMIT} different files")
+    for name in submit:
+        if not _COMPOSE_NAME.fullmatch(name):
+            read.error("submit", f"'{name}' is not a compose file name such as compose.yaml")
+    table = read.table(data, "compose")
+    read.known(table, _COMPOSE, "[compose]")
+    clean = read.strings(table, "clean")
+    for rule in clean:
+        if rule not in COMPOSE_RULES:
+            close = difflib.get_close_matches(rule, COMPOSE_RULES, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            read.error("clean", f"'{rule}' is not a Compose review rule{hint}")
+    requires = table.get("require", [])
+    if not isinstance(requires, list):
+        read.error("require", "'require' must be a list of tables ([[compose.require]])")
+        requires = []
+    expect = ComposeExpect(
+        services=read.strings(table, "services"),
+        clean=clean,
+        require=tuple(r for item in requires if (r := _require(read, item, submit)) is not None),
+    )
+    if not (expect.services or expect.clean or expect.require):
+        read.error("compose", "a Compose lab needs 'services', 'clean' or '[[compose.require]]'")
+    task = data.get("task", "")
+    if not isinstance(task, str):
+        read.error("task", "'task' must be a string")
+        task = ""
+    if len(read.problems) > before:
+        return None
+    return Lab(
+        submit=submit,
+        base_images=(),
+        expect=LabExpect(),
+        task=task.strip(),
+        line=first_line,
+        compose=expect,
+    )
+
+
+def _require(read: _Reader, item: Any, submit: tuple[str, ...]) -> ComposeRequire | None:
+    if not isinstance(item, dict):
+        read.error("require", "each [[compose.require]] must be a table")
+        return None
+    read.known(item, _REQUIRE, "[[compose.require]]")
+    check, path = item.get("check"), item.get("path")
+    file = item.get("file", submit[0] if submit else "")
+    tests = [key for key in ("equals", "contains", "present") if key in item]
+    if not isinstance(check, str) or not check.strip():
+        read.error("check", "each [[compose.require]] needs 'check': the check's name")
+    if not isinstance(path, str) or not all(path.split(".")):
+        read.error("path", "'path' must be dotted keys such as services.web.image")
+    if file not in submit:
+        read.error("file", f"'file' must be one of the submitted files, not {file!r}")
+    if len(tests) != 1:
+        read.error("path", "give exactly one of 'equals', 'contains' or 'present'")
+    if "contains" in item and not isinstance(item["contains"], str):
+        read.error("contains", "'contains' must be a string")
+    if "present" in item and not isinstance(item["present"], bool):
+        read.error("present", "'present' must be true or false")
+    if not (isinstance(check, str) and isinstance(path, str) and len(tests) == 1):
+        return None
+    return ComposeRequire(
+        check=check.strip(),
+        path=tuple(path.split(".")),
+        file=str(file),
+        equals=item.get("equals"),
+        contains=item.get("contains"),
+        present=item.get("present"),
     )
 
 

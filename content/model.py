@@ -159,6 +159,27 @@ class LabExpect:
 
 
 @dataclass(frozen=True)
+class ComposeRequire:
+    """One stated requirement on a submitted compose file: a value at a path."""
+
+    check: str  # the check's name, as the learner sees it
+    path: tuple[str, ...]  # keys from the top; "*" stands for every key at that level
+    file: str  # which submitted file
+    equals: object = None  # the value there equals this
+    contains: str | None = None  # or: the list there has this item / the text has this
+    present: bool | None = None  # or: the key is there (True) or not (False)
+
+
+@dataclass(frozen=True)
+class ComposeExpect:
+    """A Compose lab, graded without a daemon: the submitted files read as Compose reads them."""
+
+    services: tuple[str, ...] = ()  # services the file must define
+    clean: tuple[str, ...] = ()  # Compose-review rules that must not fire
+    require: tuple[ComposeRequire, ...] = ()
+
+
+@dataclass(frozen=True)
 class Lab:
     """A graded, hands-on version of an exercise: a ```toml lab block (content/README.md)."""
 
@@ -171,6 +192,7 @@ class Lab:
     timeout: float = 10.0  # seconds the container may run
     memory_mb: int | None = None  # lower than the server's limit, when the lab needs it
     line: int = 0
+    compose: ComposeExpect | None = None  # a Compose lab: checked statically, nothing built
 
 
 @dataclass(frozen=True)

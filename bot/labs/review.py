@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from bot.labs.compose_file import ComposeFile
+from bot.labs.compose_rules import compose_findings
 from bot.labs.dockerfile import Dockerfile, DockerfileError, parse
 from bot.labs.hadolint import HadolintFinding, HadolintUnavailable, run_hadolint
 from bot.labs.rules import RULES, SEVERITIES, Finding, RuleContext, Severity, course_findings
@@ -58,6 +60,7 @@ class Review:
     hadolint_ran: bool
     note: str = ""  # why hadolint did not run
     hidden: int = 0  # findings beyond MAX_SHOWN, not listed
+    kind: str = "Dockerfile"  # or "Compose file"
 
     def grouped(self) -> list[tuple[Severity, list[Finding]]]:
         """(severity, findings) for each severity that has any, most severe first."""
@@ -92,8 +95,12 @@ def merge(course: list[Finding], linted: list[Finding]) -> list[Finding]:
                 codes.append(other.code)
         merged.append(replace(finding, also=tuple(codes)) if codes else finding)
     merged += [other for index, other in enumerate(linted) if index not in absorbed]
+    return by_severity(merged)
+
+
+def by_severity(findings: list[Finding]) -> list[Finding]:
     order = {severity: rank for rank, severity in enumerate(SEVERITIES)}
-    return sorted(merged, key=lambda f: (order[f.severity], f.line, f.code))
+    return sorted(findings, key=lambda f: (order[f.severity], f.line, f.code))
 
 
 def fold(findings: list[Finding]) -> list[Finding]:
@@ -154,6 +161,15 @@ def review_dockerfile(
     return _shown(merge(course, linted), hadolint_ran=True)
 
 
-def _shown(findings: list[Finding], *, hadolint_ran: bool, note: str = "") -> Review:
+def review_compose(compose: ComposeFile, name: str | None = None) -> Review:
+    """Review one compose file with the course's Compose rules (hadolint reads no YAML)."""
+    findings = by_severity(compose_findings(compose, name))
+    return _shown(findings, hadolint_ran=False, kind="Compose file")
+
+
+def _shown(
+    findings: list[Finding], *, hadolint_ran: bool, note: str = "", kind: str = "Dockerfile"
+) -> Review:
     folded = fold(findings)
-    return Review(tuple(folded[:MAX_SHOWN]), hadolint_ran, note, max(len(folded) - MAX_SHOWN, 0))
+    hidden = max(len(folded) - MAX_SHOWN, 0)
+    return Review(tuple(folded[:MAX_SHOWN]), hadolint_ran, note, hidden, kind)

@@ -83,6 +83,18 @@ _SECRET_VALUE = re.compile(
     r"AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|glpat-[\w-]{20}|xox[abprs]-[\w-]{10,}"
     r"|sk_(live|test)_\w{16,}|-----BEGIN [A-Z ]*PRIVATE KEY-----"
 )
+
+
+def secret_named(key: str) -> bool:
+    """`DB_PASSWORD` and `API-KEY` are; `AUTHOR` and `API_KEY_FILE` (a path) are not."""
+    return bool(_SECRET_NAME.search(key.replace("-", "_"))) and not _NOT_A_SECRET.search(key)
+
+
+def secret_valued(value: str) -> bool:
+    """The value has the shape of a well-known credential (an AWS key id, a GitHub token…)."""
+    return bool(_SECRET_VALUE.search(value))
+
+
 _SHELL_SYNTAX = re.compile(r"[|&;<>$`*?(){}]|\\")
 
 
@@ -240,12 +252,8 @@ def _shell_form(dockerfile: Dockerfile, context: RuleContext) -> Iterator[Findin
 def _secrets(dockerfile: Dockerfile, context: RuleContext) -> Iterator[Finding]:
     for instruction in dockerfile.of("ENV", "ARG", "LABEL"):
         for key, value in env_pairs(instruction):
-            by_value = bool(_SECRET_VALUE.search(value))
-            by_name = (
-                instruction.keyword != "LABEL"
-                and bool(_SECRET_NAME.search(key.replace("-", "_")))
-                and not _NOT_A_SECRET.search(key)
-            )
+            by_value = secret_valued(value)
+            by_name = instruction.keyword != "LABEL" and secret_named(key)
             if not (by_value or by_name):
                 continue
             baked = (instruction.keyword == "ENV" and bool(value)) or by_value

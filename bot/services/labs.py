@@ -1,9 +1,11 @@
-"""Hands-on labs: Dockerfile review (no daemon needed) and graded exercises in the sandbox.
+"""Hands-on labs: review (no daemon needed) and graded exercises in the sandbox.
 
-The review runs hadolint and the course's rules in a worker thread. A graded submission is
-checked before it queues (refusals cost the learner nothing), waits its turn in the bounded
-queue, builds and runs in the sandbox (a worker thread), and a pass is stored as the exercise
-done. With no daemon, or the sandbox switched off, only the sandbox is off: review still works.
+The review takes a Dockerfile (hadolint and the course's rules, in a worker thread) or a
+compose file (the course's Compose rules), told apart by content. A graded Dockerfile is checked
+before it queues (refusals cost the learner nothing), waits its turn in the bounded queue,
+builds and runs in the sandbox (a worker thread), and a pass is stored as the exercise done.
+A Compose lab is graded at once, statically. With no daemon, or the sandbox switched off, only
+the sandbox is off: the review and Compose labs still work.
 """
 
 from __future__ import annotations
@@ -19,11 +21,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import UserError
 from bot.labs.checks import CheckResult, grade_outcome
+from bot.labs.compose_file import ComposeError, ComposeFile, looks_like_compose, read_compose
+from bot.labs.compose_grade import grade_compose
 from bot.labs.dockerfile import Dockerfile, DockerfileError, parse
 from bot.labs.preflight import CREATED_LABEL, JOB_LABEL, prepare
 from bot.labs.queue import JobQueue
 from bot.labs.results import Job, Outcome
-from bot.labs.review import MAX_REVIEW_CHARS, MAX_REVIEW_INSTRUCTIONS, Review, review_dockerfile
+from bot.labs.review import (
+    MAX_REVIEW_CHARS,
+    MAX_REVIEW_INSTRUCTIONS,
+    Review,
+    review_compose,
+    review_dockerfile,
+)
 from bot.labs.sandbox import Sandbox, SandboxUnavailable
 from bot.labs.settings import LabSettings
 from bot.services.activity import record_activity
@@ -67,6 +77,15 @@ class SandboxOff(UserError):
 
 class BadSubmission(UserError):
     pass
+
+
+def read_compose_for_review(text: str) -> ComposeFile:
+    """The compose file as Compose reads it; refused, with the reason, when it cannot be read
+    or is too big (a YAML bomb included)."""
+    try:
+        return read_compose(text, max_chars=MAX_REVIEW_CHARS)
+    except ComposeError as exc:
+        raise BadSubmission(f"That compose file cannot be reviewed: {exc}.") from None
 
 
 def read_for_review(text: str) -> Dockerfile:
@@ -131,22 +150,30 @@ class LabService(ServiceBase):
     async def review(
         self, text: str, dockerignore: str | None = None, owner: int | None = None
     ) -> Review:
-        """Review a Dockerfile; one learner may ask every REVIEW_COOLDOWN s, and at most
-        REVIEW_CONCURRENCY hadolint runs share the CPU (the others wait their turn)."""
+        """Review a Dockerfile or a compose file; one learner may ask every REVIEW_COOLDOWN s,
+        and at most REVIEW_CONCURRENCY hadolint runs share the CPU (the others wait)."""
+        if looks_like_compose(text):
+            compose = await asyncio.to_thread(read_compose_for_review, text)
+            self._one_review_at_a_time(owner)
+            return review_compose(compose)
         dockerfile = await asyncio.to_thread(read_for_review, text)
-        if owner is not None:
-            now = time.monotonic()
-            waited = now - self._reviewed.get(owner, -REVIEW_COOLDOWN)
-            if waited < REVIEW_COOLDOWN:
-                raise BadSubmission(
-                    f"One review every {REVIEW_COOLDOWN:g} s: try again in "
-                    f"{REVIEW_COOLDOWN - waited:.0f} s."
-                )
-            self._reviewed[owner] = now
+        self._one_review_at_a_time(owner)
         async with self._linting:
             return await asyncio.to_thread(
                 review_dockerfile, text, dockerignore=dockerignore, dockerfile=dockerfile
             )
+
+    def _one_review_at_a_time(self, owner: int | None) -> None:
+        if owner is None:
+            return
+        now = time.monotonic()
+        waited = now - self._reviewed.get(owner, -REVIEW_COOLDOWN)
+        if waited < REVIEW_COOLDOWN:
+            raise BadSubmission(
+                f"One review every {REVIEW_COOLDOWN:g} s: try again in "
+                f"{REVIEW_COOLDOWN - waited:.0f} s."
+            )
+        self._reviewed[owner] = now
 
     def part_label(self, number: int | None) -> str | None:
         """`Part 5 · Dockerfile optimization`, as course.toml names it."""
@@ -204,7 +231,8 @@ class LabService(ServiceBase):
         async with self.sessions() as session:
             learner = await require_learner(session, discord_id)
             done = await session.get(ExerciseCompletion, (learner.id, exercise.id)) is not None
-        return LabTask(exercise, exercise.lab, await self.sandbox_on(), done)
+        gradable = exercise.lab.compose is not None or await self.sandbox_on()
+        return LabTask(exercise, exercise.lab, gradable, done)
 
     async def done_ids(self, discord_id: int) -> set[str]:
         async with self.sessions() as session:
@@ -273,7 +301,7 @@ class LabService(ServiceBase):
         exercise_id: str,
         files: Mapping[str, str],
         progress: Progress | None = None,
-    ) -> tuple[Grade, Outcome]:
+    ) -> tuple[Grade, Outcome | None]:
         """Refused at once when it cannot run; else queued (as `owner`), built, run, graded."""
         return await self.grade_exercise(owner, self.exercise(exercise_id), files, progress)
 
@@ -283,9 +311,11 @@ class LabService(ServiceBase):
         exercise: Exercise,
         files: Mapping[str, str],
         progress: Progress | None = None,
-    ) -> tuple[Grade, Outcome]:
+    ) -> tuple[Grade, Outcome | None]:
         lab = exercise.lab
         assert lab is not None
+        if lab.compose is not None:
+            return self._grade_compose(exercise, lab, files), None
         job, bases = self._job(exercise, files)
         if not await self.sandbox_on():
             raise SandboxOff()
@@ -303,7 +333,21 @@ class LabService(ServiceBase):
         shown = _shown_log(outcome)
         return Grade(exercise, checks, outcome.build.seconds, size, shown, False), outcome
 
-    async def _complete(self, discord_id: int, exercise: Exercise, outcome: Outcome) -> bool:
+    def _grade_compose(self, exercise: Exercise, lab: Lab, files: Mapping[str, str]) -> Grade:
+        assert lab.compose is not None
+        unknown = sorted(set(files) - set(lab.submit))
+        if unknown:
+            raise BadSubmission(f"This lab takes {', '.join(lab.submit)}, not {unknown[0]}.")
+        missing = [name for name in lab.submit if not files.get(name, "").strip()]
+        if missing:
+            raise BadSubmission(f"{missing[0]} is empty.")
+        max_chars = self.lab_settings.max_input_kb * 1024
+        checks = tuple(grade_compose(lab.compose, files, max_chars=max_chars))
+        return Grade(exercise, checks, 0.0, None, "", False)
+
+    async def _complete(
+        self, discord_id: int, exercise: Exercise, outcome: Outcome | None
+    ) -> bool:
         """Store the pass (once); True when it is the learner's first pass of the exercise."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
@@ -318,8 +362,8 @@ class LabService(ServiceBase):
                     part=exercise.part,
                     source="lab",
                     completed_at=now,
-                    build_seconds=outcome.build.seconds,
-                    image_bytes=outcome.image.size_bytes if outcome.image else None,
+                    build_seconds=outcome.build.seconds if outcome else None,
+                    image_bytes=outcome.image.size_bytes if outcome and outcome.image else None,
                 )
                 .on_conflict_do_nothing()
             )

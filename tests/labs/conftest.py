@@ -111,12 +111,18 @@ def lab_course() -> Path:
     return default_course_dir()
 
 
-def graded_exercises() -> list[str]:
-    """Every exercise of the shipped course that carries a lab, by id."""
+def graded_exercises(*, compose: bool | None = None) -> list[str]:
+    """Every exercise of the shipped course that carries a lab, by id; only the Compose labs
+    (compose=True) or only those the sandbox builds (compose=False)."""
     from content.store import CourseStore
 
     course = CourseStore(default_course_dir()).course
-    return sorted(e.id for part in course.parts.values() for e in part.exercises if e.lab)
+    return sorted(
+        e.id
+        for part in course.parts.values()
+        for e in part.exercises
+        if e.lab and (compose is None or (e.lab.compose is not None) == compose)
+    )
 
 
 def solution(exercise_id: str, kind: str) -> dict[str, str]:
@@ -129,6 +135,7 @@ def solution(exercise_id: str, kind: str) -> dict[str, str]:
     }
 
 
-def fails_on(exercise_id: str) -> str:
-    """The check a broken answer must fail: the one that teaches the exercise's point."""
-    return (SOLUTIONS / exercise_id / "fails_on.txt").read_text(encoding="utf-8").strip()
+def fails_on(exercise_id: str) -> list[str]:
+    """The checks a broken answer must fail, one a line: those that teach the exercise's point."""
+    text = (SOLUTIONS / exercise_id / "fails_on.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -20,7 +20,7 @@ from tests.labs.conftest import fails_on, graded_exercises, short_limits, soluti
 
 pytestmark = pytest.mark.docker
 
-EXERCISES = graded_exercises()
+EXERCISES = graded_exercises(compose=False)
 
 
 @pytest.fixture
@@ -52,5 +52,5 @@ async def test_a_broken_answer_fails_for_the_right_reason(
     grade, _ = await labs.grade(1, exercise_id, solution(exercise_id, "fail"))
     assert not grade.passed
     failed = {c.name: c.detail for c in grade.checks if not c.passed}
-    assert fails_on(exercise_id) in failed, failed
+    assert set(fails_on(exercise_id)) <= set(failed), failed
     assert grade.checks[0].passed, "the broken answers still build"

@@ -1,4 +1,4 @@
-"""/lab review and /lab start: Dockerfile review anywhere, graded exercises in the sandbox."""
+"""/lab review and /lab start: Dockerfile and Compose review anywhere, graded exercises."""
 
 from __future__ import annotations
 
@@ -58,9 +58,11 @@ class Labs(commands.GroupCog, group_name="lab", group_description="Hands-on Dock
         if self._start_up is not None:
             self._start_up.cancel()
 
-    @app_commands.command(name="review", description="Review a Dockerfile: paste it or attach it")
+    @app_commands.command(
+        name="review", description="Review a Dockerfile or a compose file: paste or attach it"
+    )
     @app_commands.describe(
-        file="A Dockerfile to attach (leave empty to paste one)",
+        file="A Dockerfile or compose file to attach (leave empty to paste one)",
         dockerignore="The .dockerignore that goes with it, if any",
     )
     async def review(

@@ -19,7 +19,7 @@ from bot.services.labs import Grade, LabService, LabTask
 from bot.ui.embeds import BRAND_COLOUR, embed_batches, fit
 from bot.ui.errors import report_error
 from bot.ui.items import OwnedItem, in_server, services_of
-from content.model import Exercise, Lab, LabExpect
+from content.model import ComposeExpect, Exercise, Lab, LabExpect
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,11 @@ def review_embeds(labs: LabService, review: Review) -> list[discord.Embed]:
     embeds = [
         discord.Embed(description=fit(page, 4096), colour=BRAND_COLOUR) for page in pages if page
     ]
-    embeds[0].title = "Dockerfile review"
+    embeds[0].title = f"{review.kind} review"
     source = "hadolint + the course's rules"
-    if not review.hadolint_ran:
+    if review.kind != "Dockerfile":
+        source = "the course's Compose rules"
+    elif not review.hadolint_ran:
         source = f"the course's rules only ({review.note})"
     embeds[-1].set_footer(text=fit(f"Checked with {source}. Lines refer to your file.", 2048))
     return embeds
@@ -93,9 +95,9 @@ async def answer_review(
         await interaction.followup.send(embeds=batch, ephemeral=in_server(interaction))
 
 
-class ReviewModal(discord.ui.Modal, title="Review a Dockerfile"):
+class ReviewModal(discord.ui.Modal, title="Review a Dockerfile or compose file"):
     dockerfile: discord.ui.TextInput[ReviewModal] = discord.ui.TextInput(
-        label="Dockerfile",
+        label="Dockerfile or compose file",
         style=discord.TextStyle.paragraph,
         max_length=INPUT_LIMIT,
         placeholder="FROM python:3.12-slim\n...",
@@ -125,8 +127,18 @@ class ReviewModal(discord.ui.Modal, title="Review a Dockerfile"):
 # --- the task card ----------------------------------------------------------------------------
 
 
+def compose_expectations(expect: ComposeExpect, files: tuple[str, ...]) -> list[str]:
+    lines = [f"{', '.join(f'`{name}`' for name in files)} read as Compose reads them"]
+    lines += [f"it defines service `{service}`" for service in expect.services]
+    lines += [f"the Compose review finds no `{rule}`" for rule in expect.clean]
+    lines += [inert(requirement.check) for requirement in expect.require]
+    return lines
+
+
 def expectations(lab: Lab) -> list[str]:
     """The checks in words, as the learner will see them graded."""
+    if lab.compose is not None:
+        return compose_expectations(lab.compose, lab.submit)
     expect: LabExpect = lab.expect
     lines = ["the image builds (no network, only " + ", ".join(lab.base_images) + ")"]
     if expect.non_root:
@@ -161,6 +173,8 @@ def expectations(lab: Lab) -> list[str]:
 
 def fixture_block(name: str, text: str, limit: int = 1000) -> str:
     language = "dockerfile" if name.endswith("Dockerfile") else ""
+    if name.endswith((".yaml", ".yml")):
+        language = "yaml"
     body = inert(text.rstrip("\n"))
     if len(body) > limit:
         body = body[:limit] + "\n… (cut: the full file is in the article)"
@@ -187,14 +201,16 @@ def task_message(owner: int, task: LabTask) -> tuple[list[discord.Embed], discor
     files = {**exercise.files, **lab.context}
     if files:
         shown = "\n".join(fixture_block(name, body) for name, body in files.items())
-        embeds.append(
-            discord.Embed(title="Files in the build context", description=fit(shown, 4096))
-        )
+        title = "Files to start from" if lab.compose else "Files in the build context"
+        embeds.append(discord.Embed(title=title, description=fit(shown, 4096)))
     view = discord.ui.View(timeout=None)
     if task.sandbox_on:
         view.add_item(SubmitButton(owner, exercise.id))
         footer = "Passed before ✓ — submit again any time." if task.done else ""
-        footer += " The build has no network; nothing is pulled."
+        if lab.compose:
+            footer += " Graded at once from the file itself: nothing is run."
+        else:
+            footer += " The build has no network; nothing is pulled."
         embeds[-1].set_footer(text=footer.strip())
     else:
         embeds[-1].set_footer(
@@ -212,10 +228,11 @@ def result_embed(grade: Grade) -> discord.Embed:
     exercise = grade.exercise
     verdict = "✅ Passed" if grade.passed else "❌ Not yet"
     lines = [f"{'✅' if c.passed else '❌'} **{c.name}** — {inert(c.detail)}" for c in grade.checks]
-    facts = f"Build {grade.build_seconds:.1f} s"
-    if grade.image_bytes is not None:
-        facts += f" · image {grade.image_bytes / 1_000_000:.1f} MB"
-    lines.append(f"\n{facts}")
+    if exercise.lab is None or exercise.lab.compose is None:
+        facts = f"Build {grade.build_seconds:.1f} s"
+        if grade.image_bytes is not None:
+            facts += f" · image {grade.image_bytes / 1_000_000:.1f} MB"
+        lines.append(f"\n{facts}")
     if grade.log.strip():
         tail = inert(grade.log.strip())[-1200:]
         what = "Build log (end)" if not grade.checks[0].passed else "Output"
@@ -282,7 +299,7 @@ class SubmitModal(discord.ui.Modal):
                 style=discord.TextStyle.paragraph,
                 max_length=INPUT_LIMIT,
                 default=start if 0 < len(start) <= INPUT_LIMIT else None,
-                required=name == "Dockerfile",  # an empty .dockerignore is an answer too
+                required=name != ".dockerignore",  # an empty .dockerignore is an answer too
                 custom_id=f"file:{name}"[:100],
             )
             self.inputs[name] = text_input
