@@ -235,3 +235,41 @@ async def test_a_refused_submission_says_why_and_runs_nothing(
     )
     shown = text_of([*refused.followups, refused.message or {}])
     assert "Nothing was built" in shown and "`alpine:3.20` is not allowed here" in shown
+
+
+RISKY_COMPOSE = """\
+services:
+  web:
+    image: shop/web
+    privileged: true
+  db:
+    image: postgres:16
+    ports: ["5432:5432"]
+"""
+
+
+async def test_review_tells_a_compose_file_apart_and_refuses_a_yaml_bomb(
+    no_sandbox: TutorBot, fake: FakeDiscord
+) -> None:
+    await fake.slash("lab review")
+    answered = await fake.submit_modal(
+        "labreviewmodal", {"dockerfile": RISKY_COMPOSE, "dockerignore": ""}
+    )
+    await answered.wait(lambda r: bool(r.followups), timeout=10)
+    shown = text_of(answered.followups)
+    assert shown.startswith("Compose file review")
+    assert "`L4` Remove `privileged: true`" in shown
+    assert "see **Part 12 · Container security**" in shown
+    assert "`db-port-public`" in shown and "`L7`" in shown
+    assert "Checked with the course's Compose rules." in shown
+    assert "DL" not in shown  # hadolint reads no YAML
+
+    bomb = "services: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"x-{i}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(6)
+    )
+    await fake.slash("lab review")
+    refused = await fake.submit_modal("labreviewmodal", {"dockerfile": bomb, "dockerignore": ""})
+    await refused.wait(lambda r: bool(r.followups), timeout=10)
+    said = str(refused.followups)
+    assert "refused as a YAML bomb" in said, said
+    assert "Compose file review" not in text_of(refused.followups)
