@@ -133,6 +133,7 @@ class CourseFile:
     track_lines: tuple[int, ...]  # the line of each track's `parts`
     study_plan: StudyPlan
     study_plan_line: int
+    draft: bool = False  # still being written: unwritten parts are warnings, not errors
 
 
 class _TomlLines:
@@ -149,6 +150,16 @@ class _TomlLines:
     def table(self, name: str, index: int = 0) -> int:
         starts = self.starts.get(name, [])
         return starts[index] if index < len(starts) else 1
+
+    def key_line(self, key: str) -> int:
+        """The line of a top-level key (1 when not found)."""
+        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+        for number, line in enumerate(self.lines, 1):
+            if _TOML_TABLE.match(line):
+                break
+            if pattern.match(line):
+                return number
+        return 1
 
     def key(self, name: str, index: int, key: str) -> int:
         start = self.table(name, index)
@@ -198,6 +209,9 @@ def parse_course_file(path: Path, problems: list[Problem]) -> CourseFile | None:
     plan = _parse_study_plan(data.get("study_plan"), where, report)
     title = _field(data, "title", str, 1, report)
     slug = _field(data, "slug", str, 1, report)
+    draft = data.get("draft", False)
+    if not isinstance(draft, bool):
+        report.error(where.key_line("draft"), f"'draft' must be true or false, not {draft!r}")
     if title is None or slug is None or plan is None:
         return None
     return CourseFile(
@@ -211,6 +225,7 @@ def parse_course_file(path: Path, problems: list[Problem]) -> CourseFile | None:
         track_lines,
         plan,
         where.table("study_plan"),
+        draft is True,
     )
 
 

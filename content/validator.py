@@ -174,8 +174,9 @@ def _check_parts(loaded: Loaded, problems: list[Problem]) -> None:
                 Problem(
                     config.path,
                     line,
-                    f"Part {info.number} is unwritten: {info.filename} does not exist yet",
-                    "warning",
+                    f"Part {info.number} is unwritten: {info.filename} does not exist yet"
+                    + ("" if config.draft else " (a course still being written says draft = true)"),
+                    "warning" if config.draft else "error",
                 )
             )
     listed = {info.filename for info in config.parts}

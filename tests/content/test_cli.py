@@ -49,14 +49,18 @@ def test_check_prints_file_line_message_and_fails(
     ]
 
 
-def test_check_strict_fails_on_an_unwritten_part(
+def test_check_fails_on_an_unwritten_part_unless_the_course_is_a_draft(
     make_course: MakeCourse, capsys: pytest.CaptureFixture[str]
 ) -> None:
     course = make_course()
     (course / "00-welcome.md").unlink()
-    assert run("check", course) == 0
-    assert run("check", course, "--strict") == 1
+    assert run("check", course) == 1
     assert "course.toml:6: error: Part 0 is unwritten" in capsys.readouterr().out
+    toml = course / "course.toml"
+    toml.write_text("draft = true\n" + toml.read_text(encoding="utf-8"), encoding="utf-8")
+    assert run("check", course) == 0
+    assert "course.toml:7: warning: Part 0 is unwritten" in capsys.readouterr().out
+    assert run("check", course, "--strict") == 1
 
 
 def test_export_prints_the_parsed_course_as_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -123,19 +123,32 @@ minutes = 30
 """
 
 
-def test_an_unwritten_part_is_a_warning_and_an_error_when_strict(make_course: MakeCourse) -> None:
+def test_an_unwritten_part_is_an_error_and_a_warning_in_a_draft(make_course: MakeCourse) -> None:
     toml = (VALID / "course.toml").read_text(encoding="utf-8")
-    course = make_course(
-        **{"course.toml": toml.replace("\n[[tracks]]", UNWRITTEN_PART + "\n[[tracks]]", 1)}
+    holed = toml.replace("\n[[tracks]]", UNWRITTEN_PART + "\n[[tracks]]", 1)
+    draft = make_course(**{"course.toml": holed})
+    [error] = validate(draft).errors
+    assert (error.path.name, error.line) == ("course.toml", 20)
+    assert error.message.startswith("Part 2 is unwritten: 02-next.md does not exist yet")
+    assert "draft = true" in error.message  # the way out, for a course still being written
+    (draft / "course.toml").write_text(
+        holed.replace("\n[[parts]]", "\ndraft = true\n[[parts]]", 1), encoding="utf-8"
     )
-    relaxed = validate(course)
+    relaxed = validate(draft)
     assert relaxed.errors == ()
     [warning] = relaxed.problems
-    assert (warning.path.name, warning.line, warning.severity) == ("course.toml", 20, "warning")
+    assert (warning.line, warning.severity) == (21, "warning")
     assert warning.message == "Part 2 is unwritten: 02-next.md does not exist yet"
     assert relaxed.course is not None and not relaxed.course.parts[2].written
-    [error] = validate(course, strict=True).errors
+    [error] = validate(draft, strict=True).errors
     assert error.message == warning.message
+
+
+def test_draft_must_be_true_or_false(make_course: MakeCourse) -> None:
+    toml = (VALID / "course.toml").read_text(encoding="utf-8")
+    course = make_course(**{"course.toml": 'draft = "yes"\n' + toml})
+    [error] = validate(course).errors
+    assert (error.line, error.message) == (1, "'draft' must be true or false, not 'yes'")
 
 
 def test_an_article_not_in_course_toml_is_a_warning(make_course: MakeCourse) -> None:
