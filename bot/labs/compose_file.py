@@ -149,8 +149,12 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         own: dict[str, Any] = {}
+        merges = 0
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
+                merges += 1
+                if merges > 1:  # Compose v2 refuses it; write `<<: [*a, *b]`
+                    raise ComposeError(key_node.start_mark.line + 1, "'<<' is set twice here")
                 merged.update(self._merge_sources(value_node, path, depth))
                 continue
             key = _key(key_node)

@@ -177,6 +177,7 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         (LAUGHS, f"more than {MAX_NODES:,} values"),
         ("services: &s\n  a: *s\n", "an alias inside itself"),
         ("services:\n  a: {image: x}\n  a: {image: y}\n", "'a' is set twice"),
+        ("x-a: &a {b: 1}\nservices:\n  s:\n    <<: *a\n    <<: *a\n", "'<<' is set twice"),
         ("services:\n  a: [\n", "not valid YAML"),
         ("- just\n- a list\n", "a compose file is a mapping"),
         ("services: !!python/object:os.system {}\n", "unknown YAML tag !!python/object"),
