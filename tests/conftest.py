@@ -105,3 +105,19 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_sessionmaker(engine)
+
+
+@pytest.fixture
+def draft_course(tmp_path: Path) -> Path:
+    """The shipped course as a draft with Part 20 not written yet: what an author sees while
+    writing, and the only kind of course where a part is "coming soon"."""
+    from bot.config import default_course_dir
+
+    course = tmp_path / "draft-course"
+    shutil.copytree(default_course_dir(), course)
+    (course / "20-cheatsheet.md").unlink(missing_ok=True)
+    toml = course / "course.toml"
+    text = toml.read_text(encoding="utf-8")
+    if "\ndraft = true" not in text:
+        toml.write_text("draft = true\n" + text, encoding="utf-8")
+    return course

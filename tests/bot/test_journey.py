@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
 
-from bot.app import App, build_bot
+from bot.app import App, build_bot, open_app
 from bot.bot import TutorBot
+from bot.config import load_settings
 from storage.models import ReviewCard
 from tests.fake_discord import FakeDiscord, FakeUser
 
@@ -193,8 +195,27 @@ async def test_quickref_and_unknown_parts(tutor: TutorBot, fake: FakeDiscord) ->
     assert ref.embeds[0]["title"].startswith("Quick Reference · Part 4")
     missing = await fake.slash("quickref", {"part": "99"})
     assert "no part '99'" in missing.embeds[0]["description"]
-    soon = await fake.slash("quickref", {"part": "20"})
-    assert "coming soon" in soon.embeds[0]["description"]
+
+
+async def test_a_draft_course_shows_its_unwritten_parts_as_coming_soon(
+    database_url: str, tmp_path: Path, fake: FakeDiscord, draft_course: Path
+) -> None:
+    settings = load_settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        discord_token="fake-bot-token",
+        content_dir=draft_course,
+    )
+    async with open_app(settings) as app:
+        bot = build_bot(app)
+        async with fake.running(bot):
+            await bot.tree.sync()
+            await enrol(fake)
+            soon = await fake.slash("quickref", {"part": "20"})
+            said = "Part 20 · Cheatsheet and decision guide is coming soon"
+            assert said in str(soon.embeds)
+            reading = await fake.slash("read", {"part": "20"})
+            assert said in str(reading.embeds)
 
 
 async def test_progress_shows_numbers_and_a_picture(tutor: TutorBot, fake: FakeDiscord) -> None:

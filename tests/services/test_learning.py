@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import UserError
 from bot.services import Services
 from bot.services.errors import NotStarted, UnknownPart, UnknownTrack
 from bot.services.learners import KEEP
 from bot.services.quiz import AlreadyAnswered
+from content.store import CourseStore
 from tests.services.conftest import Clock
 
 ME = 4242
@@ -76,12 +79,16 @@ async def test_jump_to_a_section(services: Services) -> None:
         await services.reading.jump(ME, 1, "Nope")
 
 
-async def test_unknown_and_unwritten_parts(services: Services) -> None:
+async def test_unknown_parts_and_unwritten_parts_of_a_draft(
+    services: Services, sessions: async_sessionmaker[AsyncSession], draft_course: Path
+) -> None:
     await services.learners.start(ME, track="complete")
     with pytest.raises(UnknownPart, match="parts 0 to 20"):
         await services.reading.open(ME, 42)
-    with pytest.raises(UserError, match="coming soon"):
-        await services.reading.open(ME, 20)
+    assert services.reading.course.parts[20].written  # the shipped course is whole
+    draft = Services(sessions=sessions, courses=CourseStore(draft_course))
+    with pytest.raises(UserError, match="Part 20 · Cheatsheet and decision guide is coming soon"):
+        await draft.reading.open(ME, 20)
 
 
 async def test_finishing_suggests_quiz_and_next_part(services: Services) -> None:
