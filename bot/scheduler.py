@@ -21,7 +21,7 @@ Never lost, never doubled
   the lease. A request or transaction that has begun is finished even if the loop is
   cancelled (`_finish`), so a hard stop leaves neither discord.py nor SQLite stuck.
 
-Failures (DESIGN.md: never retry a 403)
+Failures (docs/architecture.md, "The outbox": a 403 is never retried)
   - 403 on a DM (50007): the learner is marked `dm_unreachable` and the row goes to their
     server's reminder channel with a mention of that learner only. The DM is not tried again
     (not for this row, nor for later ones until the learner has been told, see below).

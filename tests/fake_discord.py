@@ -79,7 +79,7 @@ __all__ = [
 API_PREFIX = "/api/v10"
 GATEWAY_PATH = "/gateway"
 
-# Limits Discord enforces (see DESIGN.md "Discord limits").
+# Limits Discord enforces (docs/architecture.md, "Discord limits the code relies on").
 INTERACTION_ANSWER_WINDOW = 3.0
 INTERACTION_TOKEN_LIFETIME = 15 * 60.0
 NONCE_WINDOW = 5 * 60.0

@@ -1,0 +1,1 @@
+"""The lab sandbox and the reviews: Docker-facing code with no Discord in it."""
