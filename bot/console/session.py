@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot import __version__
+from bot.console.labs import read_file, review_markdown
 from bot.errors import UserError
 from bot.services import Services
 from bot.services.learners import KEEP
@@ -325,6 +326,16 @@ async def _quickref(s: ConsoleSession, args: list[str]) -> str:
     card = s.services.quiz.quickref(number)
     await s.services.review.meet_quickref(s.learner, card.id, number)
     return f"── {card.front} ──\n{card.back}"
+
+
+@command("lab", "lab review FILE [DOCKERIGNORE]", "review a Dockerfile or a compose file")
+async def _lab(s: ConsoleSession, args: list[str]) -> str:
+    if len(args) < 2 or args[0].lower() != "review" or len(args) > 3:
+        return "! Give a file: lab review Dockerfile, lab review compose.yaml"
+    text = read_file(args[1])
+    ignore = read_file(args[2]) if len(args) == 3 else None
+    review = await s.services.labs.review(text, ignore)
+    return s.markdown(review_markdown(s.services.labs, review, args[1]))
 
 
 @command("progress", "progress", "your progress, streak and what's next")
