@@ -32,21 +32,19 @@ _WORK_TASK_PREFIXES = (
 class TutorTree(app_commands.CommandTree["TutorBot"]):
     """One error handler for every command, and a polite refusal while shutting down."""
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+    async def interaction_check(self, interaction: discord.Interaction[TutorBot]) -> bool:
         if self.client.draining:
             await reply_error(interaction, RESTARTING)
             return False
-        outbox = self.client.services.outbox
         # Reminders that could not reach this learner: say so after the command has answered.
-        notice = await outbox.unreachable_notice(interaction.user.id)
-        if interaction.guild is None:  # they reached us in DMs: DMs work again
-            await outbox.dms_open_again(interaction.user.id)
+        notice = await self.client.services.outbox.unreachable_notice(interaction.user.id)
+        await self.client.note_dms_used(interaction)
         if notice:
             interaction.extras["unreachable_notice"] = notice
         return True
 
     async def on_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+        self, interaction: discord.Interaction[TutorBot], error: app_commands.AppCommandError
     ) -> None:
         await report_error(interaction, error)
 
@@ -86,8 +84,13 @@ class TutorBot(commands.Bot):
         if self._health_file is not None:
             self._heartbeat_task = asyncio.create_task(self._beat(), name="tutor-heartbeat")
 
+    async def note_dms_used(self, interaction: discord.Interaction[TutorBot]) -> None:
+        """A learner who reaches us in DMs (a command or a button): try their DMs again."""
+        if interaction.guild is None:
+            await self.services.outbox.dms_open_again(interaction.user.id)
+
     async def on_app_command_completion(
-        self, interaction: discord.Interaction, _command: object
+        self, interaction: discord.Interaction[TutorBot], _command: object
     ) -> None:
         notice = interaction.extras.get("unreachable_notice")
         if notice and interaction.response.is_done():

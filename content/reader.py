@@ -23,12 +23,16 @@ def part_chunks(part: Part) -> tuple[Chunk, ...]:
     return tuple(chunks)
 
 
+def quiz_hint(part: int, command: str = "/quiz") -> str:
+    """The line under each Debug This question: where to answer it (the console words it
+    with its own command)."""
+    return f"_Answer it in the Part {part} quiz: `{command} {part}`._"
+
+
 def _question_chunks(part: Part) -> list[Chunk]:
     total = len(part.questions)
     number = part.info.number
-    hint = (
-        f"_Answer it in the Part {number} quiz (`/quiz {number}`; `quiz {number}` in the console)._"
-    )
+    hint = quiz_hint(number)
     return [
         Chunk(
             text=f"### {question.title}\n\n{question.body}\n\n{hint}",

@@ -126,7 +126,9 @@ class Enrollment(Base):
 
 
 class ReadingProgress(Base):
-    """Where a learner is in one part: the chunk to show next, and when the part was finished."""
+    """Where a learner is in one part: the chunk to show next, the furthest chunk they reached
+    (what they have read, for hours and for asking before marking an unread part done), and
+    when the part was finished."""
 
     __tablename__ = "reading_progress"
     __table_args__ = (CheckConstraint("position >= 0", name="position_not_negative"),)
@@ -136,6 +138,7 @@ class ReadingProgress(Base):
     )
     part: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    furthest: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,7 +3,8 @@
 Interactive at a prompt, or scripted: commands on standard input, a transcript on standard output.
 The console learner is one local user (CONSOLE_LEARNER), so progress persists between runs.
 At a terminal the prompt is the standard library's readline: line editing, history (up/down),
-Ctrl-C abandons the line, Ctrl-D leaves.
+Ctrl-C abandons the line, Ctrl-D leaves; and the course's Markdown is drawn with rich. A
+transcript keeps it as written.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TextIO
 from bot.app import open_app
 from bot.config import Settings
 from bot.console.session import ConsoleSession
+from bot.console.terminal import terminal_markdown
 
 PROMPT = "tutor> "
 
@@ -22,7 +24,11 @@ PROMPT = "tutor> "
 async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     interactive = stdin.isatty()
     async with open_app(settings) as app:
-        session = ConsoleSession(app.services)
+        session = (
+            ConsoleSession(app.services, markdown=terminal_markdown(stdout))
+            if interactive
+            else ConsoleSession(app.services)  # a transcript keeps the Markdown as written
+        )
         if interactive:
             stdout.write("Docker tutor console. Type 'help' for commands, 'quit' to leave.\n")
         while True:

@@ -13,12 +13,18 @@ from bot.services import Services
 from bot.services.learners import KEEP
 from bot.services.progress import day_count, progress_bar
 from bot.services.quiz import RATINGS, Graded
-from bot.services.reading import Page
+from bot.services.reading import Page, UnfinishedPart
 from content.model import Card, Question
+from content.reader import quiz_hint
 
 CONSOLE_LEARNER = 0  # Discord ids are never 0, so the console learner cannot collide
 
 Handler = Callable[["ConsoleSession", list[str]], Awaitable[str]]
+Render = Callable[[str], str]  # Markdown in, text to print out
+
+
+def as_written(markdown: str) -> str:
+    return markdown
 
 
 @dataclass
@@ -40,9 +46,12 @@ def command(name: str, usage: str, help_: str) -> Callable[[Handler], Handler]:
 
 
 class ConsoleSession:
-    def __init__(self, services: Services, learner: int = CONSOLE_LEARNER) -> None:
+    def __init__(
+        self, services: Services, learner: int = CONSOLE_LEARNER, markdown: Render = as_written
+    ) -> None:
         self.services = services
         self.learner = learner
+        self.markdown = markdown  # course Markdown and hints: drawn at a terminal
         self.part: int | None = None  # the article being read
         self.question: Question | None = None
         self.card: Card | None = None
@@ -79,17 +88,18 @@ class ConsoleSession:
         try:
             return await entry.handler(self, args)
         except UserError as exc:
-            return f"! {str(exc).replace('`/', '`')}"
+            return self.markdown(f"! {str(exc).replace('`/', '`')}")
 
     def show_page(self, page: Page) -> str:
         self.part = page.part.number
         done = " · done" if page.completed else ""
-        header = f"── Part {page.part.number} · {page.part.title} ──"
-        text = f"{header}\n{page.chunk.text}\n── {page.footer}{done} ──"
+        number = page.part.number
+        header = f"── Part {number} · {page.part.title} ──"
+        chunk = page.chunk.text.replace(quiz_hint(number), quiz_hint(number, "quiz"))
+        text = f"{header}\n{self.markdown(chunk)}\n── {page.footer}{done} ──"
         if page.at_end:
-            number = page.part.number
             finish = "" if page.completed else "`done` marks it finished, "
-            text += f"\nEnd of Part {number}: {finish}`quiz {number}` tests it."
+            text += "\n" + self.markdown(f"End of Part {number}: {finish}`quiz {number}` tests it.")
         return text
 
     def show_question(self, question: Question) -> str:
@@ -99,11 +109,11 @@ class ConsoleSession:
         how = f"answer {letters[0]}-{letters[-1]}" if letters else "show, then had / missed"
         return (
             f"── Debug This · Part {question.part} · {index}/{total}: {question.title} ──\n"
-            f"{question.body}\n── {how} ──"
+            f"{self.markdown(question.body)}\n── {how} ──"
         )
 
     async def after_answer(self, graded: Graded, verdict: str) -> str:
-        text = f"{verdict}\n\n{graded.question.solution}"
+        text = f"{verdict}\n\n{self.markdown(graded.question.solution)}"
         if self.reviewing_since is not None:
             return text + "\n\n" + await self.next_review()
         if graded.next_id is None:
@@ -113,7 +123,8 @@ class ConsoleSession:
 
     def show_card(self, card: Card) -> str:
         self.card = card
-        return f"── Interview · Part {card.part} ──\n{card.front}\n── show, then rate 1-4 ──"
+        front = self.markdown(card.front)
+        return f"── Interview · Part {card.part} ──\n{front}\n── show, then rate 1-4 ──"
 
 
 def help_text() -> str:
@@ -215,10 +226,19 @@ async def _reading_part(s: ConsoleSession) -> int:
     return s.part
 
 
-@command("done", "done", "mark the part you are reading as done")
-async def _done(s: ConsoleSession, _args: list[str]) -> str:
+@command("done", "done [yes]", "mark the part you are reading as done (yes: before its end)")
+async def _done(s: ConsoleSession, args: list[str]) -> str:
+    confirmed = [a.lower() for a in args] == ["yes"]
+    if args and not confirmed:
+        raise UserError("`done` marks the part done; `done yes` does so before its last chunk.")
     part = await _reading_part(s)
-    finished = await s.services.reading.finish(s.learner, part)
+    try:
+        finished = await s.services.reading.finish(s.learner, part, confirmed=confirmed)
+    except UnfinishedPart as unread:
+        return s.markdown(
+            f"{unread} Mark Part {part} done anyway? `done yes` "
+            "(your reading hours count the chunks you read)"
+        )
     lines = [f"Part {finished.part.number} · {finished.part.title} is done."]
     if finished.questions:
         lines.append(f"Try its {finished.questions} Debug This questions: quiz {part}")
@@ -262,9 +282,10 @@ async def _answer(s: ConsoleSession, args: list[str]) -> str:
 @command("show", "show", "reveal the answer (self-graded questions, interview cards)")
 async def _show(s: ConsoleSession, _args: list[str]) -> str:
     if s.card is not None:
-        return f"{s.card.back}\n── rate 1-4: {', '.join(f'{k} {v}' for k, v in RATINGS.items())} ──"
+        ratings = ", ".join(f"{k} {v}" for k, v in RATINGS.items())
+        return f"{s.markdown(s.card.back)}\n── rate 1-4: {ratings} ──"
     if s.question is not None:
-        return f"{s.question.solution}\n── had / missed ──"
+        return f"{s.markdown(s.question.solution)}\n── had / missed ──"
     return "! Nothing to show: start a quiz or an interview first."
 
 
@@ -325,7 +346,7 @@ async def _quickref(s: ConsoleSession, args: list[str]) -> str:
     number = s.services.quiz.find_part(" ".join(args))
     card = s.services.quiz.quickref(number)
     await s.services.review.meet_quickref(s.learner, card.id, number)
-    return f"── {card.front} ──\n{card.back}"
+    return f"── {card.front} ──\n{s.markdown(card.back)}"
 
 
 @command("lab", "lab review FILE [DOCKERIGNORE]", "review a Dockerfile or a compose file")

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 
 from bot.services.activity import active_days, activity_since, streaks
 from bot.services.base import ServiceBase, require_learner
-from bot.services.reading import part_chunks
+from bot.services.reading import chunks_read, part_chunks
 from bot.services.timezones import local_date
 from bot.services.tracks import track_of
 from content.model import PartInfo, Track
@@ -114,8 +114,8 @@ class ProgressService(ServiceBase):
             part = self.course.parts[number]
             row = reading.get(number)
             done = row is not None and row.completed_at is not None
-            total_chunks = len(part_chunks(part)) or 1
-            fraction = 1.0 if done else (row.position + 1) / total_chunks if row else 0.0
+            chunks = len(part_chunks(part))
+            fraction = chunks_read(row, chunks) / chunks if row and chunks else 0.0
             hours += part.info.minutes * fraction / 60
             answered, correct = scores.get(number, (0, 0))
             labs = sum(1 for exercise in part.exercises if exercise.lab is not None)

@@ -44,6 +44,14 @@ class Page:
         return f"{self.chunk.label} · {self.position + 1}/{self.total} in this part"
 
 
+class UnfinishedPart(UserError):
+    """Marking a part done before its last chunk was reached: the adapters ask first."""
+
+    def __init__(self, part: PartInfo, read: int, total: int) -> None:
+        self.part, self.read, self.total = part, read, total
+        super().__init__(f"You have read {read} of {total} chunks of Part {part.number}.")
+
+
 @dataclass(frozen=True)
 class Finished:
     part: PartInfo
@@ -78,15 +86,19 @@ class ReadingService(ServiceBase):
 
         return await self._move(discord_id, part, first_of_section)
 
-    async def finish(self, discord_id: int, part: int) -> Finished:
-        """Mark the part done (idempotent) and suggest what comes next."""
+    async def finish(self, discord_id: int, part: int, *, confirmed: bool = False) -> Finished:
+        """Mark the part done (idempotent) and suggest what comes next. Before its last chunk
+        was reached this raises UnfinishedPart unless `confirmed`; the place is kept."""
         article = self.part(part)
+        total = len(part_chunks(article))
         async with self.sessions.begin() as session:
             learner = await lock_learner(session, discord_id)
             progress = await self._progress(session, learner, article)
             if progress.completed_at is None:
+                read = chunks_read(progress, total)
+                if read < total and not confirmed:
+                    raise UnfinishedPart(article.info, read, total)
                 progress.completed_at = self.clock()
-            progress.position = len(part_chunks(article)) - 1
             await record_activity(session, learner, self.clock())
             track = await track_of(session, learner, self.course)
         following = next_in_track(track, part)
@@ -102,6 +114,7 @@ class ReadingService(ServiceBase):
             progress = await self._progress(session, learner, article)
             target = where(progress.position, chunks)
             progress.position = max(0, min(target, len(chunks) - 1))
+            progress.furthest = max(progress.furthest, progress.position)
             await record_activity(session, learner, self.clock())
             return self._page(article, progress)
 
@@ -152,3 +165,9 @@ class ReadingService(ServiceBase):
             sections=tuple(starts.items()),
             completed=progress.completed_at is not None,
         )
+
+
+def chunks_read(progress: ReadingProgress, total: int) -> int:
+    """How many chunks of the part the learner has read: up to the furthest they reached
+    (at most the part's chunks: an article may have shrunk since)."""
+    return min(progress.furthest + 1, total)

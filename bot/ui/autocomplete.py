@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 from discord import app_commands
 
 from bot.services.timezones import suggest_zones
 from bot.ui.items import services_of
 
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
+
 MAX_CHOICES = 25
 
 
 async def part_choices(
-    interaction: discord.Interaction, typed: str
+    interaction: discord.Interaction[TutorBot], typed: str
 ) -> list[app_commands.Choice[str]]:
     course = services_of(interaction).learners.course
     needle = typed.strip().lower()[:100]
@@ -27,7 +32,7 @@ async def part_choices(
 
 
 async def track_choices(
-    interaction: discord.Interaction, typed: str
+    interaction: discord.Interaction[TutorBot], typed: str
 ) -> list[app_commands.Choice[str]]:
     course = services_of(interaction).learners.course
     needle = typed.strip().lower()[:100]
@@ -39,6 +44,6 @@ async def track_choices(
 
 
 async def zone_choices(
-    interaction: discord.Interaction, typed: str
+    interaction: discord.Interaction[TutorBot], typed: str
 ) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=z, value=z) for z in suggest_zones(typed, MAX_CHOICES)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -11,12 +12,15 @@ from discord import app_commands
 from bot.errors import UserError
 from bot.ui.embeds import ERROR_COLOUR
 
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
+
 log = logging.getLogger("bot.bot")
 
 RESTARTING = "The tutor is restarting. Please try again in a minute."
 
 
-async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+async def report_error(interaction: discord.Interaction[TutorBot], error: BaseException) -> None:
     """Tell the learner what went wrong: their mistake in plain words, ours with an id to quote."""
     original = getattr(error, "original", error)
     if isinstance(original, UserError):
@@ -35,7 +39,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     )
 
 
-async def reply_error(interaction: discord.Interaction, text: str) -> None:
+async def reply_error(interaction: discord.Interaction[TutorBot], text: str) -> None:
     embed = discord.Embed(description=text, colour=ERROR_COLOUR)
     try:
         if interaction.response.is_done():

@@ -26,6 +26,16 @@ def custom_ids(message: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def component(message: dict[str, Any] | None, custom_id: str) -> dict[str, Any]:
+    assert message is not None
+    rows = message.get("components", [])
+    found = [
+        c for row in rows for c in row.get("components", []) if c.get("custom_id") == custom_id
+    ]
+    assert found, f"no component {custom_id!r} in {custom_ids(message)}"
+    return found[0]
+
+
 def button(message: dict[str, Any] | None, prefix: str) -> str:
     matches = [cid for cid in custom_ids(message) if cid.startswith(prefix)]
     assert matches, f"no component {prefix!r} in {custom_ids(message)}"
@@ -99,7 +109,9 @@ async def test_reading_next_previous_jump_and_done(tutor: TutorBot, fake: FakeDi
     jumped = await fake.select(back.message, f"readjump:{fake.user.id}:0", ["Debug This"])
     assert jumped.embeds[0]["footer"]["text"].startswith("Part 0 · Debug This · 1/")
 
-    done = await fake.click(jumped.message, f"read:{fake.user.id}:0:done")
+    asked = await fake.click(jumped.message, f"read:{fake.user.id}:0:done")
+    assert "Mark **Part 0 · How to use this series** done anyway?" in asked.embeds[0]["description"]
+    done = await fake.click(asked.message, f"readdone:{fake.user.id}:0:yes")
     text = done.embeds[0]["description"]
     assert "is done" in text and "Part 1 · Container internals" in text
     read1 = await fake.click(done.message, f"readpart:{fake.user.id}:1")
@@ -110,6 +122,56 @@ async def test_reading_next_previous_jump_and_done(tutor: TutorBot, fake: FakeDi
     done_again = await fake.click(again.message, f"read:{fake.user.id}:0:done")
     quiz = await fake.click(done_again.message, f"quizpart:{fake.user.id}:0")
     assert quiz.embeds[0]["title"].startswith("Debug This")
+
+
+async def test_done_before_the_end_asks_with_buttons_that_outlive_a_restart(
+    app: App, fake: FakeDiscord
+) -> None:
+    me = fake.user.id
+    async with fake.running(build_bot(app)) as bot:
+        await bot.tree.sync()
+        await enrol(fake)
+        reading = await fake.slash("read", {"part": "3"})
+        total = int(reading.embeds[0]["footer"]["text"].split("/")[-1].split()[0])
+        asked = await fake.click(reading.message, f"read:{me}:3:done")
+        assert asked.ephemeral and asked.message is not None
+        assert asked.message["id"] != reading.message["id"]  # the lesson stays as it was
+        text = asked.embeds[0]["description"]
+        assert f"You have read 1 of {total} chunks of Part 3." in text
+        assert custom_ids(asked.message) == [f"readdone:{me}:3:yes", f"readdone:{me}:3:no"]
+        kept = await fake.click(asked.message, f"readdone:{me}:3:no")
+        assert "not marked done" in kept.embeds[0]["description"]
+        assert custom_ids(kept.message) == []
+        assert not (await bot.services.progress.report(me)).parts[3].done
+        again = await fake.click(reading.message, f"read:{me}:3:done")
+    # A new process (same database) takes the Yes of a question the old one asked.
+    async with fake.running(build_bot(app)) as bot:
+        done = await fake.click(again.message, f"readdone:{me}:3:yes")
+        assert done.embeds[0]["description"].startswith("**Part 3 · ")
+        assert "** is done" in done.embeds[0]["description"]
+        part3 = (await bot.services.progress.report(me)).parts[3]
+        assert part3.done and part3.read_fraction == 1 / total
+
+
+async def test_done_at_the_last_chunk_asks_nothing(tutor: TutorBot, fake: FakeDiscord) -> None:
+    await enrol(fake)
+    page = await fake.slash("read", {"part": "0"})
+    forward = f"read:{fake.user.id}:0:next"
+    while not component(page.message, forward).get("disabled"):  # the last chunk disables it
+        page = await fake.click(page.message, forward)
+    done = await fake.click(page.message, f"read:{fake.user.id}:0:done")
+    assert done.message is not None and done.message["id"] == page.message["id"]  # no question
+    assert "is done" in done.embeds[0]["description"]
+
+
+async def test_debug_this_in_an_article_points_to_the_quiz_command(
+    tutor: TutorBot, fake: FakeDiscord
+) -> None:
+    await enrol(fake)
+    reading = await fake.slash("read", {"part": "2"})
+    jumped = await fake.select(reading.message, f"readjump:{fake.user.id}:2", ["Debug This"])
+    text = jumped.embeds[0]["description"]
+    assert text.endswith("_Answer it in the Part 2 quiz: `/quiz 2`._")  # no console wording
 
 
 async def test_reading_resumes_where_it_left_off(tutor: TutorBot, fake: FakeDiscord) -> None:
@@ -221,7 +283,8 @@ async def test_a_draft_course_shows_its_unwritten_parts_as_coming_soon(
 async def test_progress_shows_numbers_and_a_picture(tutor: TutorBot, fake: FakeDiscord) -> None:
     await enrol(fake, "performance")
     reading = await fake.slash("read")
-    await fake.click(reading.message, f"read:{fake.user.id}:0:done")
+    asked = await fake.click(reading.message, f"read:{fake.user.id}:0:done")
+    await fake.click(asked.message, f"readdone:{fake.user.id}:0:yes")
     result = await fake.slash("progress")
     await result.wait(lambda r: bool(r.followups or r.embeds))
     message = result.message if result.embeds else result.followups[0]

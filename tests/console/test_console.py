@@ -9,8 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from bot.config import load_settings
+from bot.config import default_course_dir, load_settings
 from bot.console import run_console
+from content.store import CourseStore
 from storage.db import create_engine
 from storage.models import ReviewCard
 
@@ -33,7 +34,7 @@ async def test_the_whole_journey(database_url: str, tmp_path: Path) -> None:
         "next",
         "prev",
         "jump common   mistakes",
-        "done",
+        "done yes",
         "quiz 1",
         "answer Z",
         "answer A",
@@ -104,3 +105,37 @@ async def test_review_in_the_console(database_url: str, tmp_path: Path) -> None:
     text = await transcript(database_url, tmp_path, "review", "answer A")
     assert "── Debug This · Part 1" in text
     assert "Review done: 1 reviewed" in text
+
+
+async def test_done_before_the_end_asks_and_counts_what_was_read(
+    database_url: str, tmp_path: Path
+) -> None:
+    text = await transcript(
+        database_url, tmp_path, "start complete", "read 3", "done", "progress", "done please"
+    )
+    total = int(re.search(r"· 1/(\d+) in this part", text)[1])
+    asked = f"You have read 1 of {total} chunks of Part 3. Mark Part 3 done anyway? `done yes`"
+    assert asked in text
+    assert "0/21 parts" in text
+    assert "! `done` marks the part done; `done yes` does so before its last chunk." in text
+    text = await transcript(database_url, tmp_path, "done yes", "progress", "done")
+    assert len(re.findall(r"Part 3 · [^\n]+ is done\.", text)) == 2  # then no question
+    assert "1/21 parts" in text
+    hours = float(re.search(r"Read ~([\d.]+) h", text)[1])
+    assert hours < 0.5  # one chunk of a two-hour part, not two hours
+
+
+async def test_a_transcript_keeps_the_course_markdown_as_written(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Commands on stdin, a transcript on stdout: the course's Markdown exactly as written, no
+    terminal codes (what a pipe, a diff or a test wants). Only a terminal gets it drawn."""
+    text = await transcript(
+        database_url, tmp_path, "start complete", "quiz 2", "read 2", "jump debug this"
+    )
+    question = CourseStore(default_course_dir()).course.parts[2].questions[0]
+    assert "```" in question.body and "**A.**" in question.body
+    assert question.body in text
+    assert "\x1b[" not in text
+    # the article's Debug This points to the console's own command
+    assert "_Answer it in the Part 2 quiz: `quiz 2`._" in text and "/quiz" not in text

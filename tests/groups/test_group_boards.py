@@ -29,8 +29,8 @@ async def test_group_leaderboard_counts_track_parts_and_quiz_points(
 ) -> None:
     owls = await _group(services, "Owls", OWNER, ANA, BEN, track="performance")
     for part in (0, 1, 2):  # Part 2 is not on the performance track
-        await services.reading.finish(ANA, part)
-    await services.reading.finish(BEN, 0)
+        await services.reading.finish(ANA, part, confirmed=True)
+    await services.reading.finish(BEN, 0, confirmed=True)
     await _quiz_points(services, owls, BEN, right=True)
     await _quiz_points(services, owls, ANA, right=False)
     group, standings = await services.groups.boards.leaderboard(SERVER, owls)
@@ -44,10 +44,10 @@ async def test_the_server_board_ranks_groups_by_parts_per_member(
 ) -> None:
     owls = await _group(services, "Owls", OWNER, ANA, track="complete")
     larks = await _group(services, "Larks", BEN, CAT, track="complete")
-    await services.reading.finish(ANA, 0)
+    await services.reading.finish(ANA, 0, confirmed=True)
     for user in (BEN, CAT):
-        await services.reading.finish(user, 0)
-        await services.reading.finish(user, 1)
+        await services.reading.finish(user, 0, confirmed=True)
+        await services.reading.finish(user, 1, confirmed=True)
     await _quiz_points(services, owls, OWNER, right=True)
     board = await services.groups.boards.server_board(SERVER)
     assert [(g.name, g.members, g.parts_done, g.quiz_points) for g in board] == [
@@ -63,11 +63,11 @@ async def test_the_weekly_note_says_who_finished_what_and_who_is_behind(
     services: Services, learners: list[int], clock: Clock
 ) -> None:
     owls = await _group(services, "Owls", OWNER, ANA, BEN, track="performance")
-    await services.reading.finish(ANA, 0)  # more than a week ago
+    await services.reading.finish(ANA, 0, confirmed=True)  # more than a week ago
     clock.advance(days=8)
-    await services.reading.finish(ANA, 1)
-    await services.reading.finish(ANA, 3)
-    await services.reading.finish(BEN, 0)
+    await services.reading.finish(ANA, 1, confirmed=True)
+    await services.reading.finish(ANA, 3, confirmed=True)
+    await services.reading.finish(BEN, 0, confirmed=True)
     report = await services.groups.boards.weekly(owls)
     assert report is not None and report.group.pace == 2
     weeks = {m.user_id: m for m in report.members}

@@ -166,7 +166,7 @@ async def test_disbanding_keeps_progress_and_frees_the_name(
 ) -> None:
     group_id = await make_group(services)
     await services.groups.join(SERVER, group_id, ANA)
-    await services.reading.finish(ANA, 0)
+    await services.reading.finish(ANA, 0, confirmed=True)
     live = await services.groups.quizzes.start(SERVER, group_id, ANA, part=1)
     with pytest.raises(UserError, match="Only the owner"):
         await services.groups.disband(SERVER, group_id, member(ANA))

@@ -166,7 +166,7 @@ async def test_the_weekly_note_arrives_in_the_thread_through_the_outbox(world: W
     async with world.running() as bot:
         await create(world)
         thread = int(card_in(world, world.a.home.id)["id"])
-        await bot.services.reading.finish(world.a.owner.id, 0)
+        await bot.services.reading.finish(world.a.owner.id, 0, confirmed=True)
         (due,) = await _weekly_due(world)
         assert due == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # Monday 10:00 in Berlin
         world.clock.now = due

@@ -84,8 +84,34 @@ async def test_dms_are_tried_again_after_the_learner_chooses_them_or_writes_in_d
     await world.remind(world.closed, "Review [r2]")
     await eventually(lambda: len(world.fake.messages_in(world.reminders.id)) == 2)
     assert len([a for a in world.sender.attempts if a.where == "dm"]) == 2  # tried again
-    await outbox.dms_open_again(closed)  # what a command in DMs does
-    assert not (await learners.profile(closed)).dm_unreachable
+
+
+async def test_dms_are_tried_again_when_the_learner_uses_the_bot_in_dms(world: World) -> None:
+    fake, closed = world.fake, world.closed
+    await world.services.outbox.set_reminder_channel(fake.guild.id, world.reminders.id)
+    await world.bot.tree.sync()
+
+    async def dms_closed_after(text: str) -> bool:
+        await world.remind(closed, text)
+        await eventually(
+            lambda: any(text in m["content"] for m in fake.messages_in(world.reminders.id))
+        )
+        profile = await world.services.learners.profile(closed.id)
+        return profile is not None and profile.dm_unreachable
+
+    assert await dms_closed_after("Review [r1]")
+    lesson = await fake.slash("read", user=closed, dm=True)  # a command in DMs
+    assert lesson.rejections == [] and not lesson.ephemeral
+    assert not (await world.services.learners.profile(closed.id)).dm_unreachable
+
+    assert await dms_closed_after("Review [r2]")  # still closed: back to the channel
+    closed.accepts_dms = True  # they open their DMs and press a button on the lesson there
+    pressed = await fake.click(lesson.message, f"read:{closed.id}:0:next")
+    assert pressed.rejections == []
+    assert not (await world.services.learners.profile(closed.id)).dm_unreachable
+    await world.remind(closed, "Review [r3]")
+    await eventually(lambda: any("[r3]" in m["content"] for m in fake.dm_messages(closed)))
+    assert not any("[r3]" in m["content"] for m in fake.messages_in(world.reminders.id))
 
 
 async def test_closed_dms_and_no_channel_fail_with_a_reason_the_learner_is_told(

@@ -43,7 +43,7 @@ async def test_review_schedule_days_and_due_cards(
 ) -> None:
     await services.learners.start(ME, track="security", time_zone="Asia/Tokyo")
     await services.reading.open(ME, 1)
-    await services.reading.finish(ME, 1)
+    await services.reading.finish(ME, 1, confirmed=True)
     question = services.quiz.questions(1)[0]
     assert question.correct is not None
     wrong = next(c.letter for c in question.choices if c.letter != question.correct)
@@ -65,7 +65,7 @@ async def test_pace_counts_this_local_week(
     clock.now = datetime(2026, 3, 4, 12, tzinfo=UTC)  # a Wednesday
     await services.learners.start(ME, track="complete")
     for part in (0, 1):
-        await services.reading.finish(ME, part)
+        await services.reading.finish(ME, part, confirmed=True)
     digest = await digests.compose(await learner_id(services))
     assert digest is not None and digest.done_this_week == 2
     assert not digest.behind_pace
@@ -78,7 +78,7 @@ async def test_monthly_quick_reference_review(
     services: Services, digests: DigestService, clock: Clock
 ) -> None:
     await services.learners.start(ME, track="complete")
-    await services.reading.finish(ME, 0)
+    await services.reading.finish(ME, 0, confirmed=True)
     clock.advance(days=30)
     digest = await digests.compose(await learner_id(services))
     assert digest is not None

@@ -14,6 +14,7 @@ from bot.services import Services
 from bot.services.errors import NotStarted, UnknownPart, UnknownTrack
 from bot.services.learners import KEEP
 from bot.services.quiz import AlreadyAnswered
+from bot.services.reading import UnfinishedPart
 from content.store import CourseStore
 from tests.services.conftest import Clock
 
@@ -94,12 +95,52 @@ async def test_unknown_parts_and_unwritten_parts_of_a_draft(
 async def test_finishing_suggests_quiz_and_next_part(services: Services) -> None:
     await services.learners.start(ME, track="security")
     await services.reading.open(ME, 1)
-    finished = await services.reading.finish(ME, 1)
+    finished = await services.reading.finish(ME, 1, confirmed=True)
     assert finished.questions >= 3
     assert finished.next_part is not None and finished.next_part.number == 7
     report = await services.progress.report(ME)
     assert report.parts_done == 1
     assert report.next_up is not None and report.next_up.number == 0
+
+
+async def test_done_before_the_last_chunk_asks_first_and_counts_what_was_read(
+    services: Services,
+) -> None:
+    await services.learners.start(ME, track="complete")
+    page = await services.reading.open(ME, 3)
+    with pytest.raises(UnfinishedPart, match=f"read 1 of {page.total} chunks") as asked:
+        await services.reading.finish(ME, 3)
+    assert (asked.value.read, asked.value.total) == (1, page.total)
+    assert (await services.progress.report(ME)).parts_done == 0  # nothing was marked
+    await services.reading.finish(ME, 3, confirmed=True)
+    await services.reading.finish(ME, 3)  # done already: nothing to ask
+    report = await services.progress.report(ME)
+    (part3,) = [p for p in report.parts if p.info.number == 3]
+    assert part3.done and part3.read_fraction == 1 / page.total  # not the part's full time
+    assert report.hours_read == round(part3.info.minutes / page.total / 60, 1)
+    resumed = await services.reading.open(ME, 3)
+    assert resumed.position == 0 and resumed.completed  # still where they stopped
+
+
+async def test_what_was_read_counts_up_to_the_furthest_chunk(services: Services) -> None:
+    await services.learners.start(ME, track="complete")
+    first = await services.reading.open(ME, 2)
+    for _ in range(4):
+        await services.reading.turn(ME, 2, 1)
+    await services.reading.jump(ME, 2, first.chunk.section)  # back to the start
+    report = await services.progress.report(ME)
+    (part2,) = [p for p in report.parts if p.info.number == 2]
+    assert part2.read_fraction == 5 / first.total  # going back does not unread
+
+    for _ in range(first.total):
+        page = await services.reading.turn(ME, 2, 1)
+    assert page.at_end
+    await services.reading.jump(ME, 2, first.chunk.section)
+    finished = await services.reading.finish(ME, 2)  # the last chunk was reached: no question
+    assert finished.part.number == 2
+    report = await services.progress.report(ME)
+    (part2,) = [p for p in report.parts if p.info.number == 2]
+    assert part2.done and part2.read_fraction == 1.0
 
 
 async def test_quiz_answers_are_stored_and_graded(services: Services, clock: Clock) -> None:

@@ -132,3 +132,19 @@ async def test_upgrade_from_empty_and_downgrade_to_base(tmp_path) -> None:
         assert set(tables) <= {"alembic_version"}
     finally:
         await engine.dispose()
+
+
+async def test_the_furthest_chunk_read_starts_at_the_stored_place(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Migration 0009 adds `furthest`: what was read before it counts up to the place kept."""
+    async with sessions() as session, session.begin():
+        learner = Learner(discord_id=9)
+        session.add(learner)
+        await session.flush()
+        session.add(ReadingProgress(learner_id=learner.id, part=3, position=7))
+    await downgrade(engine, "0008")
+    await upgrade(engine)
+    async with sessions() as session:
+        (progress,) = (await session.scalars(select(ReadingProgress))).all()
+    assert (progress.position, progress.furthest) == (7, 7)

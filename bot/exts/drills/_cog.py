@@ -37,7 +37,7 @@ class Drills(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         await self.delivery.note_message(message)
 
-    async def _moderator(self, interaction: discord.Interaction) -> int:
+    async def _moderator(self, interaction: discord.Interaction[TutorBot]) -> int:
         guild_id = server_of(interaction)
         await self.drills.require_moderator(guild_id, asking_member(interaction))
         return guild_id
@@ -52,7 +52,7 @@ class Drills(commands.Cog):
     @app_commands.autocomplete(timezone=zone_choices)
     async def schedule(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[TutorBot],
         channel: discord.TextChannel,
         time: app_commands.Range[str, 1, 8],
         timezone: app_commands.Range[str, 1, 64],
@@ -68,14 +68,14 @@ class Drills(commands.Cog):
         await interaction.response.send_message(describe(info), ephemeral=True)
 
     @drill.command(name="now", description="Post today's drill now instead of at its time")
-    async def now(self, interaction: discord.Interaction) -> None:
+    async def now(self, interaction: discord.Interaction[TutorBot]) -> None:
         info = await self.drills.now(await self._moderator(interaction))
         await interaction.response.send_message(
             f"Posting today's drill in <#{info.channel_id}> now.", ephemeral=True
         )
 
     @drill.command(name="pause", description="Stop posting the drill until /drill resume")
-    async def pause(self, interaction: discord.Interaction) -> None:
+    async def pause(self, interaction: discord.Interaction[TutorBot]) -> None:
         guild_id = await self._moderator(interaction)
         await self.drills.require(guild_id)
         reason = f"paused by <@{interaction.user.id}>"
@@ -86,7 +86,7 @@ class Drills(commands.Cog):
         )
 
     @drill.command(name="resume", description="Start posting the drill again")
-    async def resume(self, interaction: discord.Interaction) -> None:
+    async def resume(self, interaction: discord.Interaction[TutorBot]) -> None:
         guild_id = await self._moderator(interaction)
         current = await self.drills.require(guild_id)
         problem = self.delivery.channel_problem(current.channel_id)
@@ -96,19 +96,19 @@ class Drills(commands.Cog):
         await interaction.response.send_message(describe(info), ephemeral=True)
 
     @drill.command(name="stats", description="Participation over the last weeks, best streaks")
-    async def stats(self, interaction: discord.Interaction) -> None:
+    async def stats(self, interaction: discord.Interaction[TutorBot]) -> None:
         stats = await self.drills.stats(server_of(interaction))
         await interaction.response.send_message(
             embed=stats_embed(stats), ephemeral=True, allowed_mentions=NOBODY
         )
 
     @drill.command(name="preview", description="See the next drill's question (moderators)")
-    async def preview(self, interaction: discord.Interaction) -> None:
+    async def preview(self, interaction: discord.Interaction[TutorBot]) -> None:
         upcoming = await self.drills.preview(await self._moderator(interaction))
         await interaction.response.send_message(embed=preview_embed(upcoming), ephemeral=True)
 
     @drill.command(name="skip", description="Skip the next drill and set its question aside")
-    async def skip(self, interaction: discord.Interaction) -> None:
+    async def skip(self, interaction: discord.Interaction[TutorBot]) -> None:
         skipped, following = await self.drills.skip(await self._moderator(interaction))
         stamp = int(following.due.timestamp())
         await interaction.response.send_message(
@@ -121,7 +121,7 @@ class Drills(commands.Cog):
     @drill.command(name="role", description="The moderator role for drills and study groups")
     @app_commands.describe(role="Leave it out to see it; only Manage Server can change it")
     async def role(
-        self, interaction: discord.Interaction, role: discord.Role | None = None
+        self, interaction: discord.Interaction[TutorBot], role: discord.Role | None = None
     ) -> None:
         guild_id = server_of(interaction)
         if role is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -14,6 +14,9 @@ from bot.services.drills import DrillInfo, PostPlan, Reveal, Upcoming
 from bot.ui.embeds import BRAND_COLOUR, fit
 from bot.ui.items import SharedItem, services_of
 from content.model import Question
+
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
 
 RIGHT = discord.Colour.green()
 BAR = 12
@@ -144,7 +147,7 @@ class DrillAnswerButton(
     ) -> DrillAnswerButton:
         return cls(int(match["post"]), match["letter"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         drills = services_of(interaction).drills
         receipt = await drills.answer(
             server_of(interaction), self.post_id, interaction.user.id, self.letter

@@ -5,21 +5,26 @@ The buttons themselves build on bot.ui.items.SharedItem.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 
 from bot.errors import UserError
 from bot.services.moderators import Member
 
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
+
 NOBODY = discord.AllowedMentions.none()
 
 
-def server_of(interaction: discord.Interaction) -> int:
+def server_of(interaction: discord.Interaction[TutorBot]) -> int:
     if interaction.guild_id is None:
         raise UserError("This works in a server, not in direct messages.")
     return interaction.guild_id
 
 
-def asking_member(interaction: discord.Interaction) -> Member:
+def asking_member(interaction: discord.Interaction[TutorBot]) -> Member:
     """The facts a moderator check needs: Manage Server and the member's roles."""
     roles = getattr(interaction.user, "roles", ())
     return Member.of(

@@ -40,7 +40,7 @@ NEEDED = {
 
 
 async def group_names(
-    interaction: discord.Interaction, typed: str
+    interaction: discord.Interaction[TutorBot], typed: str
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
@@ -77,7 +77,7 @@ class Groups(commands.Cog):
             await self.conductor.recover()
 
     async def _which(
-        self, interaction: discord.Interaction, name: str | None, *, theirs: bool = True
+        self, interaction: discord.Interaction[TutorBot], name: str | None, *, theirs: bool = True
     ) -> Group:
         return await self.groups.resolve(
             server_of(interaction),
@@ -98,7 +98,7 @@ class Groups(commands.Cog):
     @app_commands.autocomplete(track=track_choices)
     async def create(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[TutorBot],
         name: app_commands.Range[str, 1, 64],
         track: str | None = None,
         pace: app_commands.Range[int, 1, 7] | None = None,
@@ -123,7 +123,7 @@ class Groups(commands.Cog):
             ephemeral=True,
         )
 
-    async def _home(self, interaction: discord.Interaction) -> discord.TextChannel:
+    async def _home(self, interaction: discord.Interaction[TutorBot]) -> discord.TextChannel:
         """The moderators' channel for groups, else the channel the command runs in."""
         guild = interaction.guild
         if guild is None:
@@ -173,7 +173,9 @@ class Groups(commands.Cog):
     @group.command(name="join", description="Join a study group")
     @app_commands.describe(group="The group (default: the one whose thread this is)")
     @app_commands.autocomplete(group=group_names)
-    async def join(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def join(
+        self, interaction: discord.Interaction[TutorBot], group: str | None = None
+    ) -> None:
         target = await self._which(interaction, group, theirs=False)
         joined = await self.groups.join(target.guild_id, target.id, interaction.user.id)
         where = f" Say hi in <#{joined.thread_id}>." if joined.thread_id else ""
@@ -185,7 +187,9 @@ class Groups(commands.Cog):
 
     @group.command(name="leave", description="Leave a study group (you keep your progress)")
     @app_commands.autocomplete(group=group_names)
-    async def leave(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def leave(
+        self, interaction: discord.Interaction[TutorBot], group: str | None = None
+    ) -> None:
         target = await self._which(interaction, group)
         left = await self.groups.leave(target.guild_id, target.id, interaction.user.id)
         text = f"You left **{target.name}**. Your own progress stays yours."
@@ -199,14 +203,16 @@ class Groups(commands.Cog):
 
     @group.command(name="info", description="A study group's track, pace, members and thread")
     @app_commands.autocomplete(group=group_names)
-    async def info(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def info(
+        self, interaction: discord.Interaction[TutorBot], group: str | None = None
+    ) -> None:
         target = await self._which(interaction, group)
         await interaction.response.send_message(
             embed=info_embed(target, self.groups.limits), ephemeral=True
         )
 
     @group.command(name="list", description="The study groups of this server")
-    async def list_groups(self, interaction: discord.Interaction) -> None:
+    async def list_groups(self, interaction: discord.Interaction[TutorBot]) -> None:
         groups = await self.groups.listing(server_of(interaction))
         await interaction.response.send_message(
             embed=list_embed(groups, self.groups.limits), ephemeral=True
@@ -218,7 +224,7 @@ class Groups(commands.Cog):
     @app_commands.autocomplete(group=group_names)
     async def rename(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[TutorBot],
         name: app_commands.Range[str, 1, 64],
         group: str | None = None,
     ) -> None:
@@ -237,7 +243,10 @@ class Groups(commands.Cog):
     @app_commands.describe(member="The member to remove")
     @app_commands.autocomplete(group=group_names)
     async def remove(
-        self, interaction: discord.Interaction, member: discord.User, group: str | None = None
+        self,
+        interaction: discord.Interaction[TutorBot],
+        member: discord.User,
+        group: str | None = None,
     ) -> None:
         target = await self._which(interaction, group)
         updated = await self.groups.remove_member(
@@ -254,7 +263,10 @@ class Groups(commands.Cog):
     @app_commands.describe(member="The member who will own the group")
     @app_commands.autocomplete(group=group_names)
     async def transfer(
-        self, interaction: discord.Interaction, member: discord.User, group: str | None = None
+        self,
+        interaction: discord.Interaction[TutorBot],
+        member: discord.User,
+        group: str | None = None,
     ) -> None:
         target = await self._which(interaction, group)
         updated = await self.groups.transfer(
@@ -268,7 +280,9 @@ class Groups(commands.Cog):
 
     @group.command(name="disband", description="Close a group; everyone keeps their progress")
     @app_commands.autocomplete(group=group_names)
-    async def disband(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def disband(
+        self, interaction: discord.Interaction[TutorBot], group: str | None = None
+    ) -> None:
         target = await self._which(interaction, group)
         gone = await self.groups.disband(target.guild_id, target.id, asking_member(interaction))
         await interaction.response.send_message(
@@ -284,7 +298,7 @@ class Groups(commands.Cog):
     @group.command(name="channel", description="Where new groups' threads go (moderators)")
     @app_commands.describe(channel="Leave it out to see the current choice")
     async def channel(
-        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+        self, interaction: discord.Interaction[TutorBot], channel: discord.TextChannel | None = None
     ) -> None:
         guild_id = server_of(interaction)
         if channel is None:
@@ -309,7 +323,7 @@ class Groups(commands.Cog):
     @app_commands.autocomplete(part=part_choices, group=group_names)
     async def quiz(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[TutorBot],
         part: str | None = None,
         questions: app_commands.Range[int, 1, 10] | None = None,
         group: str | None = None,
@@ -338,7 +352,10 @@ class Groups(commands.Cog):
     @app_commands.describe(server="Rank this server's groups instead")
     @app_commands.autocomplete(group=group_names)
     async def leaderboard(
-        self, interaction: discord.Interaction, server: bool = False, group: str | None = None
+        self,
+        interaction: discord.Interaction[TutorBot],
+        server: bool = False,
+        group: str | None = None,
     ) -> None:
         if server:
             board = await self.groups.boards.server_board(server_of(interaction))

@@ -19,10 +19,9 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.ext import commands
 
 from bot.exts.groups._access import NOBODY, server_of
 from bot.services import Services
@@ -30,6 +29,9 @@ from bot.services.group_quiz import Closed, GroupQuizService, LiveQuestion, Scor
 from bot.ui.embeds import BRAND_COLOUR, fit
 from bot.ui.errors import reply_error
 from bot.ui.items import SharedItem, services_of
+
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
 
 log = logging.getLogger(__name__)
 
@@ -200,10 +202,8 @@ class QuizConductor:
                 log.exception("group quiz %s: could not %s it", live.quiz_id, decision)
 
 
-def conductor_of(interaction: discord.Interaction) -> QuizConductor:
-    client = interaction.client
-    cog = client.get_cog("Groups") if isinstance(client, commands.Bot) else None
-    conductor = getattr(cog, "conductor", None)
+def conductor_of(interaction: discord.Interaction[TutorBot]) -> QuizConductor:
+    conductor = getattr(interaction.client.get_cog("Groups"), "conductor", None)
     if not isinstance(conductor, QuizConductor):
         raise RuntimeError("the Groups cog is not loaded")
     return conductor
@@ -230,7 +230,7 @@ class AnswerButton(
     ) -> AnswerButton:
         return cls(int(match["quiz"]), int(match["index"]), match["letter"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         quizzes = services_of(interaction).groups.quizzes
         conductor = conductor_of(interaction)
         try:

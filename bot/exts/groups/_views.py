@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -20,6 +20,9 @@ from bot.services.groups import Group, GroupLimits
 from bot.services.outbox import OutboxItem
 from bot.ui.embeds import BRAND_COLOUR, fit
 from bot.ui.items import SharedItem, services_of
+
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
 
 MAX_LISTED = 25
 
@@ -170,7 +173,7 @@ class JoinButton(
     ) -> JoinButton:
         return cls(int(match["group"]))
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         groups = services_of(interaction).groups
         group = await groups.join(server_of(interaction), self.group_id, interaction.user.id)
         await interaction.response.edit_message(

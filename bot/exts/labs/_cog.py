@@ -29,7 +29,7 @@ async def _text_of(attachment: discord.Attachment, what: str) -> str:
 
 
 async def exercise_choices(
-    interaction: discord.Interaction, typed: str
+    interaction: discord.Interaction[TutorBot], typed: str
 ) -> list[app_commands.Choice[str]]:
     labs = services_of(interaction).labs
     needle = typed.strip().lower()[:100]
@@ -67,7 +67,7 @@ class Labs(commands.GroupCog, group_name="lab", group_description="Hands-on Dock
     )
     async def review(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[TutorBot],
         file: discord.Attachment | None = None,
         dockerignore: discord.Attachment | None = None,
     ) -> None:
@@ -82,7 +82,7 @@ class Labs(commands.GroupCog, group_name="lab", group_description="Hands-on Dock
     @app_commands.command(name="start", description="A graded exercise: build it in the sandbox")
     @app_commands.describe(exercise="The exercise (type to search)")
     @app_commands.autocomplete(exercise=exercise_choices)
-    async def start(self, interaction: discord.Interaction, exercise: str) -> None:
+    async def start(self, interaction: discord.Interaction[TutorBot], exercise: str) -> None:
         task = await self.bot.services.labs.start(interaction.user.id, exercise)
         embeds, view = task_message(interaction.user.id, task)
         private = in_server(interaction)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -18,8 +18,11 @@ from bot.labs.rules import Finding
 from bot.services.labs import Grade, LabService, LabTask
 from bot.ui.embeds import BRAND_COLOUR, embed_batches, fit
 from bot.ui.errors import report_error
-from bot.ui.items import OwnedItem, in_server, services_of
+from bot.ui.items import OwnedItem, as_tutor, in_server, services_of
 from content.model import ComposeExpect, Exercise, Lab, LabExpect
+
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +89,7 @@ def review_embeds(labs: LabService, review: Review) -> list[discord.Embed]:
 
 
 async def answer_review(
-    interaction: discord.Interaction, text: str, dockerignore: str | None
+    interaction: discord.Interaction[TutorBot], text: str, dockerignore: str | None
 ) -> None:
     """Review and answer an interaction that was deferred."""
     labs = services_of(interaction).labs
@@ -115,13 +118,14 @@ class ReviewModal(discord.ui.Modal, title="Review a Dockerfile or compose file")
         super().__init__(timeout=MODAL_TIMEOUT, custom_id="labreviewmodal")
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=in_server(interaction))
-        await answer_review(interaction, self.dockerfile.value, self.dockerignore.value or None)
+        tutor = as_tutor(interaction)
+        await tutor.response.defer(thinking=True, ephemeral=in_server(tutor))
+        await answer_review(tutor, self.dockerfile.value, self.dockerignore.value or None)
 
     async def on_error(  # type: ignore[override]  # Modal's on_error takes no item
         self, interaction: discord.Interaction, error: Exception
     ) -> None:
-        await report_error(interaction, error)
+        await report_error(as_tutor(interaction), error)
 
 
 # --- the task card ----------------------------------------------------------------------------
@@ -257,7 +261,10 @@ Edit = Callable[..., Coroutine[Any, Any, Any]]
 
 
 async def run_submission(
-    interaction: discord.Interaction, owner: int, exercise: Exercise, files: dict[str, str]
+    interaction: discord.Interaction[TutorBot],
+    owner: int,
+    exercise: Exercise,
+    files: dict[str, str],
 ) -> None:
     """Defer, show the place in the queue while waiting, then the graded result."""
     await interaction.response.defer(thinking=True, ephemeral=in_server(interaction))
@@ -307,12 +314,12 @@ class SubmitModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         files = {name: text_input.value for name, text_input in self.inputs.items()}
-        await run_submission(interaction, self.owner, self.exercise, files)
+        await run_submission(as_tutor(interaction), self.owner, self.exercise, files)
 
     async def on_error(  # type: ignore[override]  # Modal's on_error takes no item
         self, interaction: discord.Interaction, error: Exception
     ) -> None:
-        await report_error(interaction, error)
+        await report_error(as_tutor(interaction), error)
 
 
 class SubmitButton(
@@ -336,7 +343,7 @@ class SubmitButton(
     ) -> SubmitButton:
         return cls(int(match["owner"]), match["eid"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         exercise = services_of(interaction).labs.exercise(self.exercise_id)
         await interaction.response.send_modal(SubmitModal(self.owner_id, exercise))
 
@@ -362,5 +369,5 @@ class ReviewButton(
     ) -> ReviewButton:
         return cls(int(match["owner"]))
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         await interaction.response.send_modal(ReviewModal())

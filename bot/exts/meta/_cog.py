@@ -16,7 +16,7 @@ class Meta(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="about", description="What this tutor teaches, and its version")
-    async def about(self, interaction: discord.Interaction) -> None:
+    async def about(self, interaction: discord.Interaction[TutorBot]) -> None:
         course = self.bot.services.courses.course
         embed = discord.Embed(
             title=course.title,

@@ -37,7 +37,7 @@ class Onboarding(commands.Cog):
     @app_commands.choices(reminders=DELIVERY)
     async def start(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[TutorBot],
         time_zone: str | None = None,
         reminder_hour: Hour | None = None,
         reminders: app_commands.Choice[str] | None = None,
@@ -62,7 +62,9 @@ class Onboarding(commands.Cog):
     @app_commands.command(name="track", description="Show or change your learning track")
     @app_commands.describe(track="The track to switch to (your progress is kept)")
     @app_commands.autocomplete(track=track_choices)
-    async def track(self, interaction: discord.Interaction, track: str | None = None) -> None:
+    async def track(
+        self, interaction: discord.Interaction[TutorBot], track: str | None = None
+    ) -> None:
         learners = self.bot.services.learners
         private = in_server(interaction)
         if track is None:
@@ -93,7 +95,7 @@ class Onboarding(commands.Cog):
     @app_commands.choices(reminders=DELIVERY)
     async def settings(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[TutorBot],
         time_zone: str | None = None,
         reminder_hour: Hour | None = None,
         quiet_hours: str | None = None,

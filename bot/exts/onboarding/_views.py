@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -11,6 +11,9 @@ from bot.services.learners import Profile
 from bot.ui.embeds import BRAND_COLOUR
 from bot.ui.items import OwnedItem, services_of
 from content.model import Course, Track
+
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
 
 
 def parts_text(track: Track) -> str:
@@ -100,7 +103,7 @@ class TrackSelect(
     ) -> TrackSelect:
         return cls(int(match["owner"]))
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         learners = services_of(interaction).learners
         profile = await learners.start(self.owner_id, track=self.item.values[0])
         await interaction.response.edit_message(embed=enrolled_embed(profile), view=None)

@@ -66,7 +66,7 @@ class Progress(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="progress", description="Your progress, streak and what's next")
-    async def progress(self, interaction: discord.Interaction) -> None:
+    async def progress(self, interaction: discord.Interaction[TutorBot]) -> None:
         # The picture takes a moment: answer Discord first, then follow up.
         await interaction.response.defer(ephemeral=in_server(interaction), thinking=True)
         report = await self.bot.services.progress.report(interaction.user.id)

@@ -23,7 +23,7 @@ class Quiz(commands.Cog):
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
 
-    async def _part(self, interaction: discord.Interaction, part: str | None) -> int:
+    async def _part(self, interaction: discord.Interaction[TutorBot], part: str | None) -> int:
         quiz = self.bot.services.quiz
         if part:
             return quiz.find_part(part)
@@ -32,7 +32,9 @@ class Quiz(commands.Cog):
     @app_commands.command(name="quiz", description="Debug This: find the bug in a part's snippets")
     @app_commands.describe(part="A part number or title (default: the part you read last)")
     @app_commands.autocomplete(part=part_choices)
-    async def quiz(self, interaction: discord.Interaction, part: str | None = None) -> None:
+    async def quiz(
+        self, interaction: discord.Interaction[TutorBot], part: str | None = None
+    ) -> None:
         services = self.bot.services
         number = await self._part(interaction, part)
         first = services.quiz.questions(number)[0]
@@ -44,7 +46,9 @@ class Quiz(commands.Cog):
     @app_commands.command(name="interview", description="Practise a part's interview questions")
     @app_commands.describe(part="A part number or title (default: the part you read last)")
     @app_commands.autocomplete(part=part_choices)
-    async def interview(self, interaction: discord.Interaction, part: str | None = None) -> None:
+    async def interview(
+        self, interaction: discord.Interaction[TutorBot], part: str | None = None
+    ) -> None:
         number = await self._part(interaction, part)
         first = self.bot.services.quiz.interview_cards(number)[0]
         embed, view = card_message(
@@ -57,7 +61,7 @@ class Quiz(commands.Cog):
     @app_commands.command(name="quickref", description="A part's Quick Reference card")
     @app_commands.describe(part="A part number or title")
     @app_commands.autocomplete(part=part_choices)
-    async def quickref(self, interaction: discord.Interaction, part: str) -> None:
+    async def quickref(self, interaction: discord.Interaction[TutorBot], part: str) -> None:
         quiz = self.bot.services.quiz
         number = quiz.find_part(part)
         card = quiz.quickref(number)  # a clear error when the part has none
@@ -81,7 +85,7 @@ class Quiz(commands.Cog):
             await interaction.followup.send(embeds=batch, ephemeral=private)
 
     @app_commands.command(name="review", description="Review what is due: spaced repetition")
-    async def review(self, interaction: discord.Interaction) -> None:
+    async def review(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = self.bot.services
         due = await services.review.due(interaction.user.id, limit=1)
         private = in_server(interaction)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
@@ -22,6 +22,9 @@ from bot.services.review import DueItem
 from bot.ui.embeds import BRAND_COLOUR, fit
 from bot.ui.items import OwnedItem, services_of
 from content.model import Card, Question
+
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
 
 RIGHT, WRONG = discord.Colour.green(), discord.Colour.orange()
 QID = r"[a-z0-9-]+"
@@ -166,7 +169,7 @@ class ChoiceButton(
     ) -> ChoiceButton:
         return cls(int(match["owner"]), match["session"], match["qid"], match["letter"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)
         graded = await services.quiz.answer(
             self.owner_id,
@@ -200,7 +203,7 @@ class RevealButton(
     ) -> RevealButton:
         return cls(int(match["owner"]), match["session"], match["qid"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         question = services_of(interaction).quiz.question(self.question_id)
         embed = discord.Embed(
             title=fit(f"Debug This · {question.title}", 256),
@@ -241,7 +244,7 @@ class SelfGradeButton(
     ) -> SelfGradeButton:
         return cls(int(match["owner"]), match["session"], match["qid"], match["grade"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)
         had = self.grade == "had"
         graded = await services.quiz.self_grade(
@@ -276,7 +279,7 @@ class CardButton(
     ) -> CardButton:
         return cls(int(match["owner"]), match["session"], match["cid"], match["action"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)
         card = services.quiz.card(self.card_id)
         if self.action == "show":
@@ -321,7 +324,7 @@ class NextQuestionButton(
     ) -> NextQuestionButton:
         return cls(int(match["owner"]), match["qid"], match["session"] or "l")
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)
         question = services.quiz.question(self.question_id)
         embed, view = question_message(self.owner_id, services, question, self.session)
@@ -344,7 +347,7 @@ class ReviewNextButton(
     ) -> ReviewNextButton:
         return cls(int(match["owner"]), match["session"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         embed, view = await next_review(self.owner_id, services_of(interaction), self.session)
         await interaction.response.edit_message(embed=embed, view=view)
 
@@ -365,7 +368,7 @@ class QuizPartButton(
     ) -> QuizPartButton:
         return cls(int(match["owner"]), int(match["part"]))
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)
         first = services.quiz.questions(self.part)[0]
         embed, view = question_message(self.owner_id, services, first, learn_session())

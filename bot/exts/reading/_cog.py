@@ -19,7 +19,9 @@ class Reading(commands.Cog):
     @app_commands.command(name="read", description="Read your current article, where you left off")
     @app_commands.describe(part="A part number or title (default: where you left off)")
     @app_commands.autocomplete(part=part_choices)
-    async def read(self, interaction: discord.Interaction, part: str | None = None) -> None:
+    async def read(
+        self, interaction: discord.Interaction[TutorBot], part: str | None = None
+    ) -> None:
         services = self.bot.services
         number = services.reading.find_part(part) if part else None
         page = await services.reading.open(interaction.user.id, number)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.services.reading import Finished, Page
+from bot.services.reading import Finished, Page, UnfinishedPart
 from bot.ui.embeds import BRAND_COLOUR
 from bot.ui.items import OwnedItem, services_of
+
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
 
 ACTIONS = {"prev": ("◀ Previous", -1), "next": ("Next ▶", 1)}
 
@@ -51,6 +54,23 @@ def finished_message(owner: int, finished: Finished) -> tuple[discord.Embed, dis
     return embed, view
 
 
+def confirm_done_message(
+    owner: int, unread: UnfinishedPart
+) -> tuple[discord.Embed, discord.ui.View]:
+    part = unread.part
+    embed = discord.Embed(
+        description=(
+            f"{unread} Mark **Part {part.number} · {part.title}** done anyway?\n"
+            "Your reading hours count the chunks you read."
+        ),
+        colour=BRAND_COLOUR,
+    )
+    view = discord.ui.View(timeout=None)
+    view.add_item(ConfirmDoneButton(owner, part.number, "yes"))
+    view.add_item(ConfirmDoneButton(owner, part.number, "no"))
+    return embed, view
+
+
 class ReadButton(
     OwnedItem,
     discord.ui.DynamicItem[discord.ui.Button],
@@ -82,15 +102,60 @@ class ReadButton(
     ) -> ReadButton:
         return cls(int(match["owner"]), int(match["part"]), match["action"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         reading = services_of(interaction).reading
         if self.action == "done":
-            finished = await reading.finish(self.owner_id, self.part)
+            try:
+                finished = await reading.finish(self.owner_id, self.part)
+            except UnfinishedPart as unread:  # ask first, in a message of its own
+                embed, view = confirm_done_message(self.owner_id, unread)
+                await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+                return
             embed, view = finished_message(self.owner_id, finished)
-            await interaction.response.edit_message(embed=embed, view=view)
+        else:
+            page = await reading.turn(self.owner_id, self.part, ACTIONS[self.action][1])
+            embed, view = page_message(self.owner_id, page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+class ConfirmDoneButton(
+    OwnedItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"readdone:(?P<owner>\d+):(?P<part>\d+):(?P<answer>yes|no)",
+):
+    """Yes / Cancel on "mark this part done before its end?"."""
+
+    def __init__(self, owner: int, part: int, answer: str) -> None:
+        label, style = (
+            ("Yes, mark it done", discord.ButtonStyle.success)
+            if answer == "yes"
+            else ("Cancel", discord.ButtonStyle.secondary)
+        )
+        super().__init__(
+            discord.ui.Button(
+                label=label, style=style, custom_id=f"readdone:{owner}:{part}:{answer}"
+            )
+        )
+        self.owner_id, self.part, self.answer = owner, part, answer
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ConfirmDoneButton:
+        return cls(int(match["owner"]), int(match["part"]), match["answer"])
+
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
+        if self.answer == "no":
+            kept = discord.Embed(
+                description=f"Part {self.part} is not marked done; keep reading where you are.",
+                colour=BRAND_COLOUR,
+            )
+            await interaction.response.edit_message(embed=kept, view=None)
             return
-        page = await reading.turn(self.owner_id, self.part, ACTIONS[self.action][1])
-        embed, view = page_message(self.owner_id, page)
+        finished = await services_of(interaction).reading.finish(
+            self.owner_id, self.part, confirmed=True
+        )
+        embed, view = finished_message(self.owner_id, finished)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
@@ -123,7 +188,7 @@ class SectionSelect(
     ) -> SectionSelect:
         return cls(int(match["owner"]), part=int(match["part"]))
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         section = self.item.values[0]
         page = await services_of(interaction).reading.jump(self.owner_id, self.part, section)
         embed, view = page_message(self.owner_id, page)
@@ -151,7 +216,7 @@ class ReadPartButton(
     ) -> ReadPartButton:
         return cls(int(match["owner"]), int(match["part"]))
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         page = await services_of(interaction).reading.open(self.owner_id, self.part)
         embed, view = page_message(self.owner_id, page)
         await interaction.response.edit_message(embed=embed, view=view)

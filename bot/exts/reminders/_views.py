@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
@@ -14,6 +14,9 @@ from bot.services.digest import Digest
 from bot.services.outbox import OutboxItem
 from bot.ui.embeds import BRAND_COLOUR
 from bot.ui.items import OwnedItem, in_server, services_of
+
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
 
 NOTHING_TO_SAY = "no digest today: nothing due, on pace, or one was sent already"
 
@@ -84,7 +87,7 @@ class DigestButton(
     ) -> DigestButton:
         return cls(int(match["owner"]), match["action"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)
         private = in_server(interaction)
         if self.action == "review":

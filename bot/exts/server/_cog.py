@@ -45,7 +45,7 @@ class ServerSettings(commands.Cog):
     )
     @app_commands.describe(channel="The channel to use; leave it out to see the current one")
     async def reminders(
-        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+        self, interaction: discord.Interaction[TutorBot], channel: discord.TextChannel | None = None
     ) -> None:
         guild = interaction.guild
         if guild is None:  # guild_only: Discord never sends it from a DM
