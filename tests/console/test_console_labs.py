@@ -1,4 +1,4 @@
-"""`lab review FILE` in the console: a Dockerfile or a compose file from disk, or a clear refusal."""
+"""`lab review FILE` in the console: a Dockerfile or compose file from disk, or a refusal."""
 
 from __future__ import annotations
 
