@@ -15,8 +15,8 @@ from bot.bot import TutorBot
 from bot.errors import UserError
 from bot.exts.drills._delivery import DrillDelivery, fix_hint, needs
 from bot.exts.drills._views import describe, preview_embed, question_embed, stats_embed
-from bot.exts.groups._access import NOBODY, asking_member, server_of
 from bot.services.drills import MAX_REVEAL, MIN_REVEAL, DrillService
+from bot.ui.access import NOBODY, asking_member, server_of
 from bot.ui.autocomplete import zone_choices
 
 

@@ -23,10 +23,10 @@ import discord
 
 from bot.bot import TutorBot
 from bot.exts.drills._views import announcement, post_message, reveal_embed, revealed_content
-from bot.exts.groups._access import NOBODY
 from bot.scheduler import Rendered, TryLater, Undeliverable
 from bot.services.drills import NotPosting, Reveal
 from bot.services.outbox import OutboxItem
+from bot.ui.access import NOBODY
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.exts.groups._access import server_of
 from bot.services.drill_stats import DrillStats
 from bot.services.drills import DrillInfo, PostPlan, Reveal, Upcoming
+from bot.ui.access import server_of
 from bot.ui.embeds import BRAND_COLOUR, fit
 from bot.ui.items import SharedItem, services_of
 from content.model import Question

@@ -12,7 +12,6 @@ from discord.ext import commands
 
 from bot.bot import TutorBot
 from bot.errors import UserError
-from bot.exts.groups._access import NOBODY, asking_member, only, server_of
 from bot.exts.groups._live import QuizConductor
 from bot.exts.groups._views import (
     card_embed,
@@ -26,6 +25,7 @@ from bot.exts.groups._views import (
 )
 from bot.services.group_names import MAX_LENGTH
 from bot.services.groups import Group, GroupService
+from bot.ui.access import NOBODY, asking_member, only, server_of
 from bot.ui.autocomplete import MAX_CHOICES, part_choices, track_choices
 from bot.ui.items import services_of
 

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.exts.groups._access import NOBODY, server_of
 from bot.services import Services
 from bot.services.group_quiz import Closed, GroupQuizService, LiveQuestion, Score, TimeUp
+from bot.ui.access import NOBODY, server_of
 from bot.ui.embeds import BRAND_COLOUR, fit
 from bot.ui.errors import reply_error
 from bot.ui.items import SharedItem, services_of

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.exts.groups._access import only, server_of
 from bot.scheduler import Rendered, Undeliverable
 from bot.services import Services
 from bot.services.group_boards import GroupStanding, Standing, WeeklyReport
 from bot.services.groups import Group, GroupLimits
 from bot.services.outbox import OutboxItem
+from bot.ui.access import only, server_of
 from bot.ui.embeds import BRAND_COLOUR, fit
 from bot.ui.items import SharedItem, services_of
 

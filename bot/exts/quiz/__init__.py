@@ -8,7 +8,12 @@ from bot.exts.quiz._views import (
     RevealButton,
     ReviewNextButton,
     SelfGradeButton,
+    due_message,
+    review_session,
 )
+
+# What other features may use: reading offers the quiz after a part, reminders open a review.
+__all__ = ["QuizPartButton", "due_message", "review_session", "setup"]
 
 
 async def setup(bot: TutorBot) -> None:

@@ -34,7 +34,7 @@ def page_message(owner: int, page: Page) -> tuple[discord.Embed, discord.ui.View
 
 
 def finished_message(owner: int, finished: Finished) -> tuple[discord.Embed, discord.ui.View]:
-    from bot.exts.quiz._views import QuizPartButton  # the quiz feature owns its button
+    from bot.exts.quiz import QuizPartButton  # the quiz feature owns its button
 
     part = finished.part
     lines = [f"**Part {part.number} · {part.title}** is done. Nice work."]

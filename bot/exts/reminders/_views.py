@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
-from bot.exts.quiz._views import due_message, review_session
+from bot.exts.quiz import due_message, review_session
 from bot.scheduler import Rendered, Undeliverable
 from bot.services import Services
 from bot.services.digest import Digest
