@@ -47,9 +47,11 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     engine = create_engine(settings.resolved_database_url)
     try:
         await ensure_schema(engine)
-        services = Services(sessions=create_sessionmaker(engine), courses=courses)
-        services.groups.limits = GroupLimits(
+        limits = GroupLimits(
             settings.max_groups_per_server, settings.max_group_members, settings.group_quiz_seconds
+        )
+        services = Services(
+            sessions=create_sessionmaker(engine), courses=courses, group_limits=limits
         )
         yield App(settings, engine, services)
     finally:

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.services.base import make_scheduler, utc_now
 from bot.services.digest import DigestService
 from bot.services.drills import DrillService
-from bot.services.groups import GroupService
+from bot.services.group_boards import GroupBoards
+from bot.services.group_quiz import GroupQuizService
+from bot.services.groups import GroupLimits, GroupService
 from bot.services.jobs import OutboxJobs
 from bot.services.labs import LabService
 from bot.services.learners import LearnerService
@@ -33,6 +35,7 @@ class Services:
     courses: CourseStore
     clock: Callable[[], datetime] = field(default=utc_now)
     scheduler: fsrs.Scheduler = field(default_factory=make_scheduler)
+    group_limits: GroupLimits = field(default_factory=GroupLimits)
 
     def __post_init__(self) -> None:
         shared = (self.sessions, self.courses, self.clock, self.scheduler)
@@ -42,7 +45,9 @@ class Services:
         self.progress = ProgressService(*shared)
         self.outbox = OutboxService(*shared)
         self.review = ReviewService(*shared)
-        self.groups = GroupService(*shared, jobs=OutboxJobs(self.outbox))
+        self.groups = GroupService(*shared, jobs=OutboxJobs(self.outbox), limits=self.group_limits)
+        self.group_quizzes = GroupQuizService(self.groups)
+        self.group_boards = GroupBoards(self.groups)
         self.drills = DrillService(*shared, jobs=OutboxJobs(self.outbox))
         self.labs = LabService(*shared)
         self.reminders = ReminderService(

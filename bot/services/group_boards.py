@@ -67,7 +67,7 @@ class WeeklyReport:
 
 
 class GroupBoards(ServiceBase):
-    """Reached as `services.groups.boards`."""
+    """Reached as `services.group_boards`."""
 
     def __init__(self, groups: GroupService) -> None:
         super().__init__(groups.sessions, groups.courses, groups.clock, groups.scheduler)

@@ -103,7 +103,7 @@ class TimeUp(UserError):
 
 
 class GroupQuizService(ServiceBase):
-    """Reached as `services.groups.quizzes`; the group service supplies limits and members."""
+    """Reached as `services.group_quizzes`; the group service supplies limits and members."""
 
     def __init__(self, groups: GroupService) -> None:
         super().__init__(groups.sessions, groups.courses, groups.clock, groups.scheduler)

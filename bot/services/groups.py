@@ -20,11 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import UserError
 from bot.services.base import ServiceBase, current_track, learner_or_none, require_learner
 from bot.services.contention import lock_first, retry_locked
-from bot.services.group_boards import GroupBoards
 from bot.services.group_names import clean_group_name
-from bot.services.group_quiz import GroupQuizService
 from bot.services.jobs import Jobs
-from bot.services.learners import LearnerService
 from bot.services.local_time import next_local
 from bot.services.moderators import (
     Member,
@@ -33,6 +30,7 @@ from bot.services.moderators import (
     server_choices,
     update_server_choices,
 )
+from bot.services.tracks import find_track
 from content.model import Track
 from storage.models import GroupMember, GroupQuiz, StudyGroup
 
@@ -80,11 +78,6 @@ class Departure:
 class GroupService(ServiceBase):
     jobs: Jobs | None = None
     limits: GroupLimits = field(default_factory=GroupLimits)
-
-    def __post_init__(self) -> None:
-        self._learners = LearnerService(self.sessions, self.courses, self.clock, self.scheduler)
-        self.quizzes = GroupQuizService(self)
-        self.boards = GroupBoards(self)
 
     # -- server choices ------------------------------------------------------------------
 
@@ -191,7 +184,7 @@ class GroupService(ServiceBase):
         pace: int | None = None,
     ) -> Group:
         cleaned = clean_group_name(name)
-        chosen = self._learners.find_track(track) if track else None
+        chosen = find_track(self.course, track) if track else None
         pace = self.course.study_plan.weekly_min if pace is None else pace
         if not 1 <= pace <= 7:
             raise UserError("The pace is the number of articles a week: 1 to 7.")

@@ -17,8 +17,8 @@ from bot.services.base import (
     learner_or_none,
     lock_learner,
 )
-from bot.services.errors import UnknownTrack
 from bot.services.timezones import parse_zone
+from bot.services.tracks import find_track
 from content.model import Track
 from storage.models import Enrollment, Learner
 
@@ -49,11 +49,7 @@ class Profile:
 class LearnerService(ServiceBase):
     def find_track(self, text: str) -> Track:
         """A track by slug or name, case-insensitive."""
-        wanted = text.strip().lower()
-        for track in self.course.tracks:
-            if wanted in (track.slug, track.name.lower()):
-                return track
-        raise UnknownTrack(text[:50], [t.slug for t in self.course.tracks])
+        return find_track(self.course, text)
 
     async def profile(self, discord_id: int) -> Profile | None:
         async with self.sessions() as session:

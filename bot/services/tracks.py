@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.base import current_track
+from bot.services.errors import UnknownTrack
 from content.model import Course, Track
 from storage.models import Learner
 
@@ -15,6 +16,15 @@ async def track_of(session: AsyncSession, learner: Learner, course: Course) -> T
     slug = await current_track(session, learner.id)
     track = course.track(slug or FALLBACK_TRACK) or course.tracks[-1]
     return track
+
+
+def find_track(course: Course, text: str) -> Track:
+    """A track by slug or name, case-insensitive."""
+    wanted = text.strip().lower()
+    for track in course.tracks:
+        if wanted in (track.slug, track.name.lower()):
+            return track
+    raise UnknownTrack(text[:50], [t.slug for t in course.tracks])
 
 
 def next_in_track(track: Track, part: int) -> int | None:

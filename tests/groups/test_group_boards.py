@@ -16,12 +16,12 @@ async def _group(services: Services, name: str, owner: int, *others: int, track:
 
 
 async def _quiz_points(services: Services, group_id: int, user: int, *, right: bool) -> None:
-    live = await services.groups.quizzes.start(SERVER, group_id, user, part=1, count=1)
+    live = await services.group_quizzes.start(SERVER, group_id, user, part=1, count=1)
     question = live.question
     wrong = next(c.letter for c in question.choices if c.letter != question.correct)
     letter = question.correct if right else wrong
-    await services.groups.quizzes.answer(SERVER, live.quiz_id, 0, user, str(letter))
-    await services.groups.quizzes.close(live.quiz_id, 0, end=True)
+    await services.group_quizzes.answer(SERVER, live.quiz_id, 0, user, str(letter))
+    await services.group_quizzes.close(live.quiz_id, 0, end=True)
 
 
 async def test_group_leaderboard_counts_track_parts_and_quiz_points(
@@ -33,7 +33,7 @@ async def test_group_leaderboard_counts_track_parts_and_quiz_points(
     await services.reading.finish(BEN, 0, confirmed=True)
     await _quiz_points(services, owls, BEN, right=True)
     await _quiz_points(services, owls, ANA, right=False)
-    group, standings = await services.groups.boards.leaderboard(SERVER, owls)
+    group, standings = await services.group_boards.leaderboard(SERVER, owls)
     assert group.name == "Owls"
     table = [(s.user_id, s.parts_done, s.quiz_points) for s in standings]
     assert table == [(BEN, 1, 1000), (ANA, 2, 0), (OWNER, 0, 0)]
@@ -49,14 +49,14 @@ async def test_the_server_board_ranks_groups_by_parts_per_member(
         await services.reading.finish(user, 0, confirmed=True)
         await services.reading.finish(user, 1, confirmed=True)
     await _quiz_points(services, owls, OWNER, right=True)
-    board = await services.groups.boards.server_board(SERVER)
+    board = await services.group_boards.server_board(SERVER)
     assert [(g.name, g.members, g.parts_done, g.quiz_points) for g in board] == [
         ("Larks", 2, 4, 0),
         ("Owls", 2, 1, 1000),
     ]
     assert board[0].parts_per_member == 2.0
     await services.groups.disband(SERVER, larks, Member(BEN))
-    assert [g.group_id for g in await services.groups.boards.server_board(SERVER)] == [owls]
+    assert [g.group_id for g in await services.group_boards.server_board(SERVER)] == [owls]
 
 
 async def test_the_weekly_note_says_who_finished_what_and_who_is_behind(
@@ -68,7 +68,7 @@ async def test_the_weekly_note_says_who_finished_what_and_who_is_behind(
     await services.reading.finish(ANA, 1, confirmed=True)
     await services.reading.finish(ANA, 3, confirmed=True)
     await services.reading.finish(BEN, 0, confirmed=True)
-    report = await services.groups.boards.weekly(owls)
+    report = await services.group_boards.weekly(owls)
     assert report is not None and report.group.pace == 2
     weeks = {m.user_id: m for m in report.members}
     assert [p.number for p in weeks[ANA].finished] == [1, 3]
@@ -77,4 +77,4 @@ async def test_the_weekly_note_says_who_finished_what_and_who_is_behind(
     assert [p.number for p in weeks[BEN].finished] == [0]
     assert {m.user_id for m in report.behind} == {BEN, OWNER}
     await services.groups.disband(SERVER, owls, Member(OWNER))
-    assert await services.groups.boards.weekly(owls) is None
+    assert await services.group_boards.weekly(owls) is None

@@ -37,7 +37,7 @@ async def test_three_members_at_different_speeds(
     services: Services, learners: list[int], clock: Clock
 ) -> None:
     group_id = await _group_of_three(services)
-    live = await services.groups.quizzes.start(SERVER, group_id, OWNER, part=1, count=2)
+    live = await services.group_quizzes.start(SERVER, group_id, OWNER, part=1, count=2)
     assert (live.index, live.total, live.members, live.answered) == (0, 2, 3, 0)
     assert live.deadline == live.started_at + LIMIT
     question = live.question
@@ -45,32 +45,32 @@ async def test_three_members_at_different_speeds(
     assert question.correct is not None
 
     clock.advance(seconds=3)
-    fast = await services.groups.quizzes.answer(SERVER, live.quiz_id, 0, ANA, question.correct)
+    fast = await services.group_quizzes.answer(SERVER, live.quiz_id, 0, ANA, question.correct)
     clock.advance(seconds=9)  # 12 s in
-    slow = await services.groups.quizzes.answer(SERVER, live.quiz_id, 0, BEN, question.correct)
+    slow = await services.group_quizzes.answer(SERVER, live.quiz_id, 0, BEN, question.correct)
     clock.advance(seconds=3)  # 15 s in
-    bad = await services.groups.quizzes.answer(SERVER, live.quiz_id, 0, OWNER, wrong)
+    bad = await services.group_quizzes.answer(SERVER, live.quiz_id, 0, OWNER, wrong)
     assert (fast.points, slow.points, bad.points) == (950, 800, 0)
     assert not fast.everyone_answered and not slow.everyone_answered
     assert bad.everyone_answered and bad.live.answered == 3
 
-    closed = await services.groups.quizzes.close(live.quiz_id, 0)
+    closed = await services.group_quizzes.close(live.quiz_id, 0)
     assert closed is not None
     assert [(r.user_id, r.points) for r in closed.results] == [(ANA, 950), (BEN, 800), (OWNER, 0)]
     assert closed.following is not None and closed.following.index == 1
     assert closed.following.started_at == clock.now  # the next question's clock starts now
-    assert await services.groups.quizzes.close(live.quiz_id, 0) is None  # closed once
+    assert await services.group_quizzes.close(live.quiz_id, 0) is None  # closed once
 
     clock.advance(seconds=1)
     second = closed.following.question
-    await services.groups.quizzes.answer(SERVER, live.quiz_id, 1, OWNER, str(second.correct))
-    final = await services.groups.quizzes.close(live.quiz_id, 1)
+    await services.group_quizzes.answer(SERVER, live.quiz_id, 1, OWNER, str(second.correct))
+    final = await services.group_quizzes.close(live.quiz_id, 1)
     assert final is not None and final.following is None
     board = [(s.user_id, s.points, s.correct) for s in final.scoreboard]
     assert board == [(OWNER, 983, 1), (ANA, 950, 1), (BEN, 800, 1)]
     silent = [r for r in final.results if r.letter is None]
     assert {r.user_id for r in silent} == {ANA, BEN}
-    assert await services.groups.quizzes.current(live.quiz_id) is None
+    assert await services.group_quizzes.current(live.quiz_id) is None
 
     # Each member's answers count for their own spaced repetition.
     async with services.sessions() as session:
@@ -84,24 +84,24 @@ async def test_once_per_member_members_only_and_within_time(
     services: Services, learners: list[int], clock: Clock
 ) -> None:
     group_id = await _group_of_three(services)
-    live = await services.groups.quizzes.start(SERVER, group_id, ANA, part=2)
+    live = await services.group_quizzes.start(SERVER, group_id, ANA, part=2)
     letter = live.question.choices[0].letter
-    await services.groups.quizzes.answer(SERVER, live.quiz_id, 0, ANA, letter)
+    await services.group_quizzes.answer(SERVER, live.quiz_id, 0, ANA, letter)
     with pytest.raises(UserError, match="already answered"):
-        await services.groups.quizzes.answer(SERVER, live.quiz_id, 0, ANA, letter)
+        await services.group_quizzes.answer(SERVER, live.quiz_id, 0, ANA, letter)
     with pytest.raises(UserError, match="Only members"):
-        await services.groups.quizzes.answer(SERVER, live.quiz_id, 0, CAT, letter)
+        await services.group_quizzes.answer(SERVER, live.quiz_id, 0, CAT, letter)
     with pytest.raises(UserError, match="not in this server"):
-        await services.groups.quizzes.answer(OTHER_SERVER, live.quiz_id, 0, BEN, letter)
+        await services.group_quizzes.answer(OTHER_SERVER, live.quiz_id, 0, BEN, letter)
     with pytest.raises(UserError, match="not one of"):
-        await services.groups.quizzes.answer(SERVER, live.quiz_id, 0, BEN, "Z")
+        await services.group_quizzes.answer(SERVER, live.quiz_id, 0, BEN, "Z")
     with pytest.raises(UserError, match="question is closed"):
-        await services.groups.quizzes.answer(SERVER, live.quiz_id, 1, BEN, letter)
+        await services.group_quizzes.answer(SERVER, live.quiz_id, 1, BEN, letter)
     clock.advance(seconds=32)
     with pytest.raises(TimeUp):
-        await services.groups.quizzes.answer(SERVER, live.quiz_id, 0, BEN, letter)
+        await services.group_quizzes.answer(SERVER, live.quiz_id, 0, BEN, letter)
     with pytest.raises(UserError, match="already running"):
-        await services.groups.quizzes.start(SERVER, group_id, OWNER, part=1)
+        await services.group_quizzes.start(SERVER, group_id, OWNER, part=1)
 
 
 async def test_a_quiz_needs_a_member_and_a_part_with_choices(
@@ -109,8 +109,8 @@ async def test_a_quiz_needs_a_member_and_a_part_with_choices(
 ) -> None:
     group_id = await _group_of_three(services)
     with pytest.raises(UserError, match="Only members"):
-        await services.groups.quizzes.start(SERVER, group_id, CAT, part=1)
-    live = await services.groups.quizzes.start(SERVER, group_id, OWNER, part=0, count=99)
+        await services.group_quizzes.start(SERVER, group_id, CAT, part=1)
+    live = await services.group_quizzes.start(SERVER, group_id, OWNER, part=0, count=99)
     assert live.total == 4  # every multiple-choice question of Part 0, no more
 
 
@@ -118,29 +118,29 @@ async def test_after_a_restart_resume_advance_or_end(
     services: Services, learners: list[int], clock: Clock
 ) -> None:
     group_id = await _group_of_three(services)
-    live = await services.groups.quizzes.start(SERVER, group_id, OWNER, part=1)
-    (running,) = await services.groups.quizzes.running()
+    live = await services.group_quizzes.start(SERVER, group_id, OWNER, part=1)
+    (running,) = await services.group_quizzes.running()
     assert running.quiz_id == live.quiz_id
     clock.advance(seconds=20)
-    assert services.groups.quizzes.after_restart(running) == "resume"
+    assert services.group_quizzes.after_restart(running) == "resume"
     clock.advance(seconds=60)
-    assert services.groups.quizzes.after_restart(running) == "advance"
+    assert services.group_quizzes.after_restart(running) == "advance"
     clock.advance(minutes=10)
-    assert services.groups.quizzes.after_restart(running) == "end"
-    ended = await services.groups.quizzes.close(live.quiz_id, 0, end=True)
+    assert services.group_quizzes.after_restart(running) == "end"
+    ended = await services.group_quizzes.close(live.quiz_id, 0, end=True)
     assert ended is not None and ended.following is None
-    assert await services.groups.quizzes.running() == []
+    assert await services.group_quizzes.running() == []
 
 
 async def test_the_message_of_each_question_is_remembered(
     services: Services, learners: list[int]
 ) -> None:
     group_id = await _group_of_three(services)
-    live = await services.groups.quizzes.start(SERVER, group_id, OWNER, part=1)
-    await services.groups.quizzes.shown(live.quiz_id, 0, 4242)
-    current = await services.groups.quizzes.current(live.quiz_id)
+    live = await services.group_quizzes.start(SERVER, group_id, OWNER, part=1)
+    await services.group_quizzes.shown(live.quiz_id, 0, 4242)
+    current = await services.group_quizzes.current(live.quiz_id)
     assert current is not None and current.message_id == 4242
-    closed = await services.groups.quizzes.close(live.quiz_id, 0)
+    closed = await services.group_quizzes.close(live.quiz_id, 0)
     assert closed is not None and closed.question.message_id == 4242
     assert closed.following is not None and closed.following.message_id is None
 
@@ -149,11 +149,11 @@ async def test_members_answering_at_the_same_moment_all_count(
     services: Services, learners: list[int]
 ) -> None:
     group_id = await _group_of_three(services)
-    live = await services.groups.quizzes.start(SERVER, group_id, OWNER, part=1)
+    live = await services.group_quizzes.start(SERVER, group_id, OWNER, part=1)
     letter = str(live.question.correct)
     outcomes = await asyncio.gather(
         *(
-            services.groups.quizzes.answer(SERVER, live.quiz_id, 0, user, letter)
+            services.group_quizzes.answer(SERVER, live.quiz_id, 0, user, letter)
             for user in (OWNER, ANA, BEN)
         )
     )
@@ -170,11 +170,11 @@ async def test_two_members_starting_at_once_start_one_quiz(
 
     async def start(user: int) -> object:
         try:
-            return await services.groups.quizzes.start(SERVER, group_id, user, part=0)
+            return await services.group_quizzes.start(SERVER, group_id, user, part=0)
         except UserError as exc:
             return exc
 
     results = await asyncio.gather(start(OWNER), start(ANA), start(BEN))
     refused = [r for r in results if isinstance(r, UserError)]
     assert len(refused) == 2 and all("already running" in str(r) for r in refused)
-    assert len(await services.groups.quizzes.running()) == 1
+    assert len(await services.group_quizzes.running()) == 1

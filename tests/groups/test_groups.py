@@ -167,12 +167,12 @@ async def test_disbanding_keeps_progress_and_frees_the_name(
     group_id = await make_group(services)
     await services.groups.join(SERVER, group_id, ANA)
     await services.reading.finish(ANA, 0, confirmed=True)
-    live = await services.groups.quizzes.start(SERVER, group_id, ANA, part=1)
+    live = await services.group_quizzes.start(SERVER, group_id, ANA, part=1)
     with pytest.raises(UserError, match="Only the owner"):
         await services.groups.disband(SERVER, group_id, member(ANA))
     gone = await services.groups.disband(SERVER, group_id, member(OWNER))
     assert gone.disbanded
-    assert await services.groups.quizzes.current(live.quiz_id) is None  # cancelled
+    assert await services.group_quizzes.current(live.quiz_id) is None  # cancelled
     report = await services.progress.report(ANA)
     assert report.parts_done == 1  # her own progress is hers
     async with services.sessions() as session:

@@ -21,7 +21,7 @@ async def test_settings_reach_the_group_service(database_url: str, tmp_path: Pat
     async with open_app(settings) as app:
         limits = app.services.groups.limits
         assert (limits.max_groups, limits.max_members, limits.question_seconds) == (3, 4, 45)
-        assert app.services.groups.quizzes.limit.total_seconds() == 45
+        assert app.services.group_quizzes.limit.total_seconds() == 45
 
 
 def test_silly_limits_are_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -331,7 +331,7 @@ class Groups(commands.Cog):
         target = await self._which(interaction, group)
         services = self.bot.services
         number = services.quiz.find_part(part) if part else None
-        live = await self.groups.quizzes.start(
+        live = await self.bot.services.group_quizzes.start(
             target.guild_id, target.id, interaction.user.id, part=number, count=questions
         )
         await interaction.response.send_message(
@@ -342,7 +342,7 @@ class Groups(commands.Cog):
         try:
             await self.conductor.show(live)
         except discord.HTTPException as exc:
-            await self.groups.quizzes.close(live.quiz_id, 0, end=True)
+            await self.bot.services.group_quizzes.close(live.quiz_id, 0, end=True)
             raise UserError(
                 f"I couldn't post in <#{live.channel_id}> ({exc.status}), so the quiz is off. "
                 "I need Send Messages in Threads and Embed Links there."
@@ -358,11 +358,12 @@ class Groups(commands.Cog):
         group: str | None = None,
     ) -> None:
         if server:
-            board = await self.groups.boards.server_board(server_of(interaction))
+            board = await self.bot.services.group_boards.server_board(server_of(interaction))
             embed = server_board_embed(board)
         else:
             target = await self._which(interaction, group)
-            shown, standings = await self.groups.boards.leaderboard(target.guild_id, target.id)
+            boards = self.bot.services.group_boards
+            shown, standings = await boards.leaderboard(target.guild_id, target.id)
             embed = leaderboard_embed(shown, standings)
         await interaction.response.send_message(embed=embed, allowed_mentions=NOBODY)
 

@@ -109,7 +109,7 @@ class QuizConductor:
 
     @property
     def quizzes(self) -> GroupQuizService:
-        return self.services.groups.quizzes
+        return self.services.group_quizzes
 
     async def show(self, live: LiveQuestion) -> None:
         """Post the question in the thread and start its timer."""
@@ -231,7 +231,7 @@ class AnswerButton(
         return cls(int(match["quiz"]), int(match["index"]), match["letter"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
-        quizzes = services_of(interaction).groups.quizzes
+        quizzes = services_of(interaction).group_quizzes
         conductor = conductor_of(interaction)
         try:
             outcome = await quizzes.answer(

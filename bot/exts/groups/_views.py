@@ -198,7 +198,7 @@ async def welcome(client: discord.Client, group: Group, user_id: int) -> None:
 
 async def render_weekly(services: Services, item: OutboxItem) -> Rendered:
     """The outbox renderer of `group.weekly`: the note, and the next week's asked for."""
-    report = await services.groups.boards.weekly(int(item.payload["group_id"]))
+    report = await services.group_boards.weekly(int(item.payload["group_id"]))
     if report is None:
         raise Undeliverable("the group was disbanded")
     await services.groups.plan_weekly(report.group, chained_to=item.id)
