@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config import OUTBOX_SEND_RATE
 from bot.exts import walk_extensions
 from bot.health import clear_heartbeat, write_heartbeat
 from bot.scheduler import DiscordSender, Dispatcher, Renderers
@@ -55,7 +56,7 @@ class TutorBot(commands.Bot):
         services: Services,
         *,
         health_file: Path | None = None,
-        outbox_send_rate: float = 20.0,
+        outbox_send_rate: float = OUTBOX_SEND_RATE,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,

@@ -16,6 +16,9 @@ def default_course_dir() -> Path:
     return Path(str(files("content") / "courses" / "docker"))
 
 
+OUTBOX_SEND_RATE = 20.0  # Discord allows a bot 50 requests a second in all
+
+
 class Settings(BaseSettings):
     """Everything the bot can be configured with. Field names map to upper-case variables."""
 
@@ -43,7 +46,10 @@ class Settings(BaseSettings):
         default=90.0, gt=0, description="Seconds after which the bot's heartbeat counts as stale"
     )
     outbox_send_rate: float = Field(
-        default=20.0, gt=0, le=50, description="Reminders sent per second at most, per process"
+        default=OUTBOX_SEND_RATE,
+        gt=0,
+        le=50,
+        description="Reminders sent per second at most, per process",
     )
     max_groups_per_server: int = Field(
         default=25, ge=1, le=500, description="Study groups a server may have at once"

@@ -5,10 +5,11 @@ The loop (`Dispatcher`)
   it early when a row is enqueued for before the moment it sleeps until (OutboxService calls it
   for rows enqueued in this process; rows enqueued by another process are seen at the next
   wake). There is no fixed polling interval. Awake, it claims due rows under a `LEASE` (60 s),
-  sends them at most `send_rate` requests a second (`Pacer`, a per-process cap, default 20/s
-  against Discord's 50/s for the whole bot; opening a DM channel counts too), up to
-  `MAX_IN_FLIGHT` at once, and marks each sent. The bot starts it once connected and stops it
-  on close: nothing new is claimed and sends in flight get `STOP_GRACE` (5 s) to finish.
+  sends them at most `send_rate` requests a second (`Pacer`, a per-process cap, by default
+  bot.config.OUTBOX_SEND_RATE against Discord's 50/s for the whole bot; opening a DM channel
+  counts too), up to `MAX_IN_FLIGHT` at once, and marks each sent. The bot starts it once
+  connected and stops it on close: nothing new is claimed and sends in flight get `STOP_GRACE`
+  (5 s) to finish.
 
 Never lost, never doubled
   Every row has a nonce, sent with discord.py's `enforce_nonce`. A row whose dispatcher died
@@ -68,6 +69,7 @@ from typing import Any, Protocol, TypeVar
 import aiohttp
 import discord
 
+from bot.config import OUTBOX_SEND_RATE
 from bot.services.outbox import NO_ROUTE, OutboxItem, OutboxService
 
 log = logging.getLogger(__name__)
@@ -213,7 +215,7 @@ class Dispatcher:
         outbox: OutboxService,
         sender: Sender,
         *,
-        send_rate: float = 20.0,
+        send_rate: float = OUTBOX_SEND_RATE,
         lease: timedelta = LEASE,
         max_sleep: float = MAX_SLEEP,
         max_in_flight: int = MAX_IN_FLIGHT,
