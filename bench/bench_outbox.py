@@ -55,14 +55,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the emulator lives in tests/
 
 from bot.config import default_course_dir  # noqa: E402
-from bot.scheduler import (  # noqa: E402
-    LEASE,
-    Delivery,
-    DiscordSender,
-    Dispatcher,
-    Pacer,
-    Renderers,
-)
+from bot.delivery import DiscordSender, Dispatcher, Renderers  # noqa: E402
+from bot.delivery.dispatcher import LEASE, Delivery, Pacer  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.services.outbox import PENDING  # noqa: E402
 from content.store import CourseStore  # noqa: E402

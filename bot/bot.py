@@ -11,9 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import OUTBOX_SEND_RATE
+from bot.delivery import DiscordSender, Dispatcher, Renderers
 from bot.exts import walk_extensions
 from bot.health import clear_heartbeat, write_heartbeat
-from bot.scheduler import DiscordSender, Dispatcher, Renderers
 from bot.services import Services
 from bot.ui.errors import RESTARTING, reply_error, report_error
 
@@ -69,7 +69,7 @@ class TutorBot(commands.Bot):
         self.draining = False
         self._health_file = health_file
         self._heartbeat_task: asyncio.Task[None] | None = None
-        # Features register how their outbox kinds look (see bot.scheduler); the dispatcher
+        # Features register how their outbox kinds look (see bot.delivery); the dispatcher
         # starts once connected (never for `tutorbot sync`, which only logs in).
         self.outbox_renderers = Renderers()
         self.dispatcher = Dispatcher(

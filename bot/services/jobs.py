@@ -1,7 +1,7 @@
 """What groups and drills need from the outbox: "send this later", and "forget what I asked".
 
 Study groups (the weekly note) and drills (the post, the reveal) put their future messages in
-the outbox like every other feature; bot.scheduler delivers them through the renderers their
+the outbox like every other feature; bot.delivery delivers them through the renderers their
 adapters register. `Jobs` is the narrow slice of OutboxService they use, plus one question
 OutboxService does not answer yet: which rows of a kind are still pending for a server
 (to cancel a drill's next post when it is paused or moved).

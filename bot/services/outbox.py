@@ -12,7 +12,7 @@ ids up, then leases them with one `UPDATE ... WHERE id IN (...)` that checks the
 A row waiting for a retry stays `pending` with `lease_until` set to the retry time: `due_at`
 keeps the moment it was meant for, so lateness is always measured from there.
 
-No discord imports: bot/scheduler.py turns rows into messages.
+No discord imports: bot/delivery/ turns rows into messages.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.bot import TutorBot
-from bot.scheduler import DiscordSender, Dispatcher
+from bot.delivery import DiscordSender, Dispatcher
 from bot.services import Services
 from content.store import CourseStore
 from tests.fake_discord import (

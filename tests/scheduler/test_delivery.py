@@ -7,7 +7,7 @@ import logging
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.scheduler import Rendered
+from bot.delivery import Rendered
 from bot.services import Services
 from bot.services.outbox import FAILED, NO_ROUTE, SENT, OutboxItem
 from content.store import CourseStore
@@ -233,7 +233,7 @@ async def test_with_no_way_to_reach_the_moderators_it_is_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     services = Services(sessions=sessions, courses=courses, clock=vt)
-    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.discord_sender"):
         async with open_world(services, vt, owner_dms=False) as world:
             await _break_the_reminder_channel(world)
     notes = [r.getMessage() for r in caplog.records if "moderators" in r.getMessage()]

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.scheduler import LEASE, TryLater
+from bot.delivery.dispatcher import LEASE, TryLater
 from bot.services.outbox import PENDING, SENT
 from tests.scheduler.helpers import count_rows, eventually, insert_due, learner_ids
 from tests.scheduler.world import World

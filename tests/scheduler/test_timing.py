@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.scheduler import (
+from bot.delivery.discord_sender import compose
+from bot.delivery.dispatcher import (
     FOLD_AFTER,
     LATE_NOTE,
     MAX_IN_FLIGHT,
@@ -13,7 +14,6 @@ from bot.scheduler import (
     Delivery,
     Pacer,
     backoff,
-    compose,
 )
 from bot.services.outbox import CANCELLED, SENT, OutboxItem
 from tests.scheduler.helpers import (

@@ -18,7 +18,8 @@ import discord
 import discord.http
 
 from bot.config import default_course_dir
-from bot.scheduler import Delivery, DiscordSender, Dispatcher, Renderers
+from bot.delivery import DiscordSender, Dispatcher, Renderers
+from bot.delivery.dispatcher import Delivery
 from bot.services import Services
 from bot.services.outbox import PENDING
 from content.store import CourseStore

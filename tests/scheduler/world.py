@@ -14,7 +14,8 @@ from typing import Any
 import discord
 
 from bot.bot import TutorBot
-from bot.scheduler import Delivery, DiscordSender, Dispatcher
+from bot.delivery import DiscordSender, Dispatcher
+from bot.delivery.dispatcher import Delivery
 from bot.services import Services
 from storage.models import OutboxMessage
 from tests.fake_discord import (

@@ -1,6 +1,6 @@
 """The drill's side of the outbox: renderers for `drill.post` and `drill.reveal`.
 
-The dispatcher (bot.scheduler) sends what a renderer returns and does not hand the sent
+The dispatcher (bot.delivery) sends what a renderer returns and does not hand the sent
 message back, nor tell a feature that Discord refused it. So:
 - the post's message id is learned from the message's own creation event (`note_message`,
   fed by the cog's on_message), from any answer press, and as a last resort at the reveal
@@ -22,8 +22,8 @@ from datetime import date
 import discord
 
 from bot.bot import TutorBot
+from bot.delivery import Rendered, TryLater, Undeliverable
 from bot.exts.drills._views import announcement, post_message, reveal_embed, revealed_content
-from bot.scheduler import Rendered, TryLater, Undeliverable
 from bot.services.drills import NotPosting, Reveal
 from bot.services.outbox import OutboxItem
 from bot.ui.access import NOBODY

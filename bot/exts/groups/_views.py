@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.scheduler import Rendered, Undeliverable
+from bot.delivery import Rendered, Undeliverable
 from bot.services import Services
 from bot.services.group_boards import GroupStanding, Standing, WeeklyReport
 from bot.services.groups import Group, GroupLimits

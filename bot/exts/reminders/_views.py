@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
+from bot.delivery import Rendered, Undeliverable
 from bot.exts.quiz import due_message, review_session
-from bot.scheduler import Rendered, Undeliverable
 from bot.services import Services
 from bot.services.digest import Digest
 from bot.services.outbox import OutboxItem

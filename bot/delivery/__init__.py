@@ -1,0 +1,9 @@
+"""Delivering the outbox: the dispatcher loop (core logic, any sender) and the Discord sender.
+
+What features use when they register how their outbox kinds look.
+"""
+
+from bot.delivery.discord_sender import DiscordSender, Rendered, Renderers
+from bot.delivery.dispatcher import Dispatcher, TryLater, Undeliverable
+
+__all__ = ["DiscordSender", "Dispatcher", "Rendered", "Renderers", "TryLater", "Undeliverable"]
