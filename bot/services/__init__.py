@@ -9,7 +9,7 @@ from datetime import datetime
 import fsrs
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.base import make_scheduler, utc_now
+from bot.services.base import make_fsrs_scheduler, utc_now
 from bot.services.digest import DigestService
 from bot.services.drills import DrillService
 from bot.services.group_boards import GroupBoards
@@ -34,11 +34,11 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     courses: CourseStore
     clock: Callable[[], datetime] = field(default=utc_now)
-    scheduler: fsrs.Scheduler = field(default_factory=make_scheduler)
+    fsrs_scheduler: fsrs.Scheduler = field(default_factory=make_fsrs_scheduler)
     group_limits: GroupLimits = field(default_factory=GroupLimits)
 
     def __post_init__(self) -> None:
-        shared = (self.sessions, self.courses, self.clock, self.scheduler)
+        shared = (self.sessions, self.courses, self.clock, self.fsrs_scheduler)
         self.learners = LearnerService(*shared)
         self.reading = ReadingService(*shared)
         self.quiz = QuizService(*shared)

@@ -20,7 +20,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def make_scheduler(*, fuzz: bool = True) -> fsrs.Scheduler:
+def make_fsrs_scheduler(*, fuzz: bool = True) -> fsrs.Scheduler:
     """FSRS without learning steps: the tutor sees learners once a day, so minute-level steps
     would only make cards due before the learner is back."""
     return fsrs.Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=fuzz)
@@ -45,7 +45,7 @@ class ServiceBase:
     sessions: async_sessionmaker[AsyncSession]
     courses: CourseStore
     clock: Callable[[], datetime] = utc_now
-    scheduler: fsrs.Scheduler = field(default_factory=make_scheduler)
+    fsrs_scheduler: fsrs.Scheduler = field(default_factory=make_fsrs_scheduler)
     _items: tuple[int, ItemIndex] | None = field(default=None, init=False, repr=False)
 
     def items(self) -> ItemIndex:

@@ -70,7 +70,7 @@ class GroupBoards(ServiceBase):
     """Reached as `services.group_boards`."""
 
     def __init__(self, groups: GroupService) -> None:
-        super().__init__(groups.sessions, groups.courses, groups.clock, groups.scheduler)
+        super().__init__(groups.sessions, groups.courses, groups.clock, groups.fsrs_scheduler)
         self.groups = groups
 
     async def leaderboard(self, guild_id: int, group_id: int) -> tuple[Group, list[Standing]]:

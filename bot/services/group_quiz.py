@@ -106,9 +106,9 @@ class GroupQuizService(ServiceBase):
     """Reached as `services.group_quizzes`; the group service supplies limits and members."""
 
     def __init__(self, groups: GroupService) -> None:
-        super().__init__(groups.sessions, groups.courses, groups.clock, groups.scheduler)
+        super().__init__(groups.sessions, groups.courses, groups.clock, groups.fsrs_scheduler)
         self.groups = groups
-        self._quiz = QuizService(self.sessions, self.courses, self.clock, self.scheduler)
+        self._quiz = QuizService(self.sessions, self.courses, self.clock, self.fsrs_scheduler)
 
     @property
     def limit(self) -> timedelta:

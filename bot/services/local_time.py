@@ -2,7 +2,7 @@
 
 The next occurrence is computed from the IANA zone every time it is needed, never by adding
 24 hours to the last one, so clock changes cannot drift a schedule. Two deliberate choices,
-the same as the learners' reminders (bot.services.schedule):
+the same as the learners' reminders (bot.services.reminder_times):
 - a local time that does not exist (spring forward: 02:30 on the night clocks jump from 02:00
   to 03:00) happens the gap's length later, at 03:30 local, on the same local day;
 - a local time that happens twice (fall back: 02:30 on the night clocks go from 03:00 back to

@@ -197,7 +197,7 @@ class QuizService(ServiceBase):
             session.add(answer)
             await review_item(
                 session,
-                self.scheduler,
+                self.fsrs_scheduler,
                 learner,
                 item_id=answer.item_id,
                 part=answer.part,

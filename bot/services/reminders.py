@@ -20,7 +20,7 @@ from bot.services.base import ServiceBase, learner_or_none, require_learner
 from bot.services.digest import Digest, DigestService
 from bot.services.learners import LearnerService
 from bot.services.outbox import PENDING, SENT, OutboxService
-from bot.services.schedule import local_to_utc
+from bot.services.reminder_times import local_to_utc
 from bot.services.timezones import local_date
 from storage.models import Learner, OutboxMessage
 

@@ -1,7 +1,7 @@
 """Spaced repetition with FSRS: every question and card a learner has met, due when it should be.
 
 A right answer rates Good and a wrong one Again (the binary mapping loses little accuracy);
-self-rated cards use the learner's own rating (see base.make_scheduler for the settings).
+self-rated cards use the learner's own rating (see base.make_fsrs_scheduler for the settings).
 """
 
 from __future__ import annotations

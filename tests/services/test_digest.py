@@ -17,7 +17,8 @@ ME = 99
 
 @pytest.fixture
 def digests(services: Services) -> DigestService:
-    return DigestService(services.sessions, services.courses, services.clock, services.scheduler)
+    shared = (services.sessions, services.courses, services.clock, services.fsrs_scheduler)
+    return DigestService(*shared)
 
 
 async def learner_id(services: Services) -> int:

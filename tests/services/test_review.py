@@ -22,7 +22,7 @@ def steady(services: Services) -> Services:
         sessions=services.sessions,
         courses=services.courses,
         clock=services.clock,
-        scheduler=fsrs.Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False),
+        fsrs_scheduler=fsrs.Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False),
     )
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services.schedule import ReminderPrefs, in_quiet_hours, local_to_utc, next_reminder
+from bot.services.reminder_times import ReminderPrefs, in_quiet_hours, local_to_utc, next_reminder
 
 # Zones with DST in both hemispheres, a half-hour offset, a 30-minute DST, and none at all.
 ZONES = [
