@@ -1,32 +1,26 @@
-"""course.toml and the articles into the model, noting every problem with its file and line.
+"""One article into a Part, noting every problem with its file and line.
 
 Each article is read once and parsed once (markdown-it-py, block level: CommonMark, tables, front
 matter); sections, questions, chunks and rendered fields all come from that one token stream.
-The rules of the format are those of content/README.md. Problems that need the whole course
+The rules of the format are those of content/README.md; course.toml is read by
+`content.course_file`, a whole directory by `content.loader`. Problems that need the whole course
 (ids used twice, tracks, unwritten parts, encodings) are left to `content.validator`.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
-from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.front_matter import front_matter_plugin
 
 from content.chunker import (
     DEFAULT_TARGET,
     chunk_tokens,
     fence_is_closed,
-    normalize_newlines,
-    render,
 )
 from content.lab import is_lab_fence, parse_lab
 from content.model import (
@@ -34,7 +28,6 @@ from content.model import (
     Card,
     Choice,
     Chunk,
-    Course,
     Exercise,
     Lab,
     Part,
@@ -43,18 +36,9 @@ from content.model import (
     Question,
     ReviewStep,
     Section,
-    Severity,
-    StudyPlan,
-    StudyStep,
-    Track,
 )
-
-_md = (
-    MarkdownIt("commonmark")
-    .enable("table")
-    .use(front_matter_plugin)
-    .disable(["inline", "text_join"])
-)
+from content.problems import Problems
+from content.tokens import ArticleTokens
 
 MAX_ID_LENGTH = 40
 _ID = re.compile(r"\s*<!--\s*id:\s*(\S*)\s*-->\s*")
@@ -69,251 +53,8 @@ _LETTERS = re.compile(r"[A-Z](?:\s*(?:,|/|&|\+|and|or)?\s*[A-Z])+[.)]?")
 _DETAILS_OPEN = re.compile(r"<details[\s>]", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
 _HTML_WRAPPER = re.compile(r"</?details(?:\s[^>]*)?>|<summary(?:\s[^>]*)?>.*?</summary>", re.I)
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_TOML_LINE = re.compile(r"at line (\d+)")
-_TOML_TABLE = re.compile(r"\s*\[\[?\s*([A-Za-z_]+)\s*\]\]?")
 FRONT_MATTER_KEYS = ("part", "slug", "title")
 T = TypeVar("T")
-
-
-class Problems:
-    """Collects problems, bound to one file at a time."""
-
-    def __init__(self, sink: list[Problem], path: Path):
-        self.sink, self.path = sink, path
-
-    def error(self, line: int, message: str) -> None:
-        self.add(line, message, "error")
-
-    def warn(self, line: int, message: str) -> None:
-        self.add(line, message, "warning")
-
-    def add(self, line: int, message: str, severity: Severity) -> None:
-        self.sink.append(Problem(self.path, line, message, severity))
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-
-def read_text(path: Path, problems: list[Problem]) -> str:
-    """The file as text; bytes that are not UTF-8 are reported by line and replaced."""
-    raw = path.read_bytes()
-    report = Problems(problems, path)
-    if raw.startswith(b"\xef\xbb\xbf"):
-        report.error(1, "the file starts with a byte order mark: save it as UTF-8 without BOM")
-        raw = raw[3:]
-    try:
-        return normalize_newlines(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        for number, line in enumerate(raw.split(b"\n"), 1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                report.error(
-                    number,
-                    f"not valid UTF-8: byte 0x{line[exc.start]:02x} at column {exc.start + 1}",
-                )
-        return normalize_newlines(raw.decode("utf-8", errors="replace"))
-
-
-# --- course.toml ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CourseFile:
-    """What course.toml says, and where it says it (for the validator's messages)."""
-
-    path: Path
-    title: str
-    slug: str
-    description: str
-    parts: tuple[PartInfo, ...]
-    part_lines: tuple[int, ...]
-    tracks: tuple[Track, ...]
-    track_lines: tuple[int, ...]  # the line of each track's `parts`
-    study_plan: StudyPlan
-    study_plan_line: int
-    draft: bool = False  # still being written: unwritten parts are warnings, not errors
-
-
-class _TomlLines:
-    """Where each table of a TOML file starts, and where a key of it is written."""
-
-    def __init__(self, text: str):
-        self.lines = text.split("\n")
-        self.starts: dict[str, list[int]] = {}
-        for number, line in enumerate(self.lines, 1):
-            found = _TOML_TABLE.match(line)
-            if found:
-                self.starts.setdefault(found.group(1), []).append(number)
-
-    def table(self, name: str, index: int = 0) -> int:
-        starts = self.starts.get(name, [])
-        return starts[index] if index < len(starts) else 1
-
-    def key_line(self, key: str) -> int:
-        """The line of a top-level key (1 when not found)."""
-        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
-        for number, line in enumerate(self.lines, 1):
-            if _TOML_TABLE.match(line):
-                break
-            if pattern.match(line):
-                return number
-        return 1
-
-    def key(self, name: str, index: int, key: str) -> int:
-        start = self.table(name, index)
-        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
-        for number in range(start, len(self.lines) + 1):
-            line = self.lines[number - 1]
-            if number > start and _TOML_TABLE.match(line):
-                break
-            if pattern.match(line):
-                return number
-        return start
-
-
-def _field(
-    table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: int, report: Problems
-) -> Any:
-    value = table.get(key)
-    if isinstance(value, kind) and not isinstance(value, bool):
-        return value
-    names = " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
-    said = "is missing" if value is None else f"must be {names}, not {value!r}"
-    report.error(where, f"'{key}' {said}")
-    return None
-
-
-def _int_list(value: Any) -> tuple[int, ...] | None:
-    if isinstance(value, list) and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
-    ):
-        return tuple(value)
-    return None
-
-
-def parse_course_file(path: Path, problems: list[Problem]) -> CourseFile | None:
-    """course.toml, or None when it cannot be used at all."""
-    report = Problems(problems, path)
-    text = read_text(path, problems)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = _TOML_LINE.search(str(exc))
-        report.error(int(found.group(1)) if found else 1, f"not valid TOML: {exc}")
-        return None
-    where = _TomlLines(text)
-    infos, part_lines = _parse_parts(data.get("parts"), where, report)
-    tracks, track_lines = _parse_tracks(data.get("tracks"), where, report)
-    plan = _parse_study_plan(data.get("study_plan"), where, report)
-    title = _field(data, "title", str, 1, report)
-    slug = _field(data, "slug", str, 1, report)
-    draft = data.get("draft", False)
-    if not isinstance(draft, bool):
-        report.error(where.key_line("draft"), f"'draft' must be true or false, not {draft!r}")
-    if title is None or slug is None or plan is None:
-        return None
-    return CourseFile(
-        path,
-        title,
-        slug,
-        str(data.get("description", "")),
-        infos,
-        part_lines,
-        tracks,
-        track_lines,
-        plan,
-        where.table("study_plan"),
-        draft is True,
-    )
-
-
-def _parse_parts(
-    tables: Any, where: _TomlLines, report: Problems
-) -> tuple[tuple[PartInfo, ...], tuple[int, ...]]:
-    if not isinstance(tables, list) or not tables:
-        report.error(1, "course.toml lists no [[parts]]")
-        return (), ()
-    infos: list[PartInfo] = []
-    lines: list[int] = []
-    seen: dict[object, int] = {}
-    for index, table in enumerate(tables):
-        line = where.table("parts", index)
-        if not isinstance(table, dict):
-            report.error(line, "each part must be a [[parts]] table")
-            continue
-        values = [
-            _field(table, "number", int, line, report),
-            _field(table, "slug", str, line, report),
-            _field(table, "title", str, line, report),
-            _field(table, "block", str, line, report),
-            _field(table, "minutes", int, line, report),
-        ]
-        if None in values:
-            continue
-        info = PartInfo(*values)
-        if not _SLUG.fullmatch(info.slug):
-            report.error(line, f"part slug {info.slug!r} must be lowercase words joined by dashes")
-        for key in (info.number, info.slug):
-            if key in seen:
-                report.error(line, f"part {key!r} is listed twice (first at line {seen[key]})")
-            seen.setdefault(key, line)
-        infos.append(info)
-        lines.append(line)
-    order = sorted(range(len(infos)), key=lambda i: infos[i].number)
-    return tuple(infos[i] for i in order), tuple(lines[i] for i in order)
-
-
-def _parse_tracks(
-    tables: Any, where: _TomlLines, report: Problems
-) -> tuple[tuple[Track, ...], tuple[int, ...]]:
-    tracks: list[Track] = []
-    lines: list[int] = []
-    for index, table in enumerate(tables if isinstance(tables, list) else ()):
-        line = where.table("tracks", index)
-        if not isinstance(table, dict):
-            report.error(line, "each track must be a [[tracks]] table")
-            continue
-        parts_line = where.key("tracks", index, "parts")
-        slug = _field(table, "slug", str, line, report)
-        name = _field(table, "name", str, line, report)
-        summary = _field(table, "summary", str, line, report)
-        parts = _int_list(table.get("parts"))
-        if parts is None:
-            report.error(parts_line, "a track's 'parts' must be a list of part numbers")
-        hours = _field(table, "hours", (int, float), line, report)
-        if slug is None or name is None or summary is None or parts is None or hours is None:
-            continue
-        tracks.append(Track(slug, name, summary, parts=parts, hours=float(hours)))
-        lines.append(parts_line)
-    if not tracks:
-        report.error(1, "course.toml lists no [[tracks]]")
-    return tuple(tracks), tuple(lines)
-
-
-def _parse_study_plan(table: Any, where: _TomlLines, report: Problems) -> StudyPlan | None:
-    line = where.table("study_plan")
-    if not isinstance(table, dict):
-        report.error(1, "course.toml has no [study_plan]")
-        return None
-    steps: list[StudyStep] = []
-    for step in table.get("steps", []):
-        step = step if isinstance(step, dict) else {}
-        days, parts = _int_list(step.get("days")), _int_list(step.get("parts"))
-        if days is None or parts is None:
-            report.error(line, "each study plan step needs 'days' and 'parts' as lists of numbers")
-            continue
-        steps.append(StudyStep(days, parts, str(step.get("note", ""))))
-    pace = table.get("weekly_pace")
-    low, high = (pace.get("min"), pace.get("max")) if isinstance(pace, dict) else (None, None)
-    if not (isinstance(low, int) and isinstance(high, int) and 0 < low <= high):
-        report.error(line, "study_plan.weekly_pace needs whole numbers 0 < min <= max")
-        return None
-    return StudyPlan(tuple(steps), low, high, str(table.get("monthly_review", "")))
-
-
-# --- articles ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -327,60 +68,12 @@ class _Item:
     blocks: list[int] = field(default_factory=list)  # token indices
 
 
-class _Article:
+class _Article(ArticleTokens):
     """One article being parsed: its lines, tokens and problems."""
 
     def __init__(self, path: Path, text: str, info: PartInfo, report: Problems, target: int):
+        super().__init__(text)
         self.path, self.info, self.report, self.target = path, info, report, target
-        self.lines = text.split("\n")
-        self.tokens = _md.parse(text)
-        self.top = [
-            index
-            for index, token in enumerate(self.tokens)
-            if token.level == 0 and token.nesting != -1 and token.map and token.type != "inline"
-        ]
-        self.top_lines = [self._start(index) for index in self.top]
-
-    # helpers on tokens
-
-    def _start(self, index: int) -> int:
-        token_map = self.tokens[index].map
-        assert token_map is not None
-        return token_map[0]
-
-    def _end(self, index: int) -> int:
-        token_map = self.tokens[index].map
-        assert token_map is not None
-        return token_map[1]
-
-    def _blocks(self, start: int, end: int) -> list[int]:
-        """Token indices of the top-level blocks that start in lines [start, end)."""
-        return self.top[bisect_left(self.top_lines, start) : bisect_left(self.top_lines, end)]
-
-    def _slice(self, start: int, end: int) -> list[Token]:
-        """The tokens of lines [start, end)."""
-        low, high = bisect_left(self.top_lines, start), bisect_left(self.top_lines, end)
-        if low == len(self.top):
-            return []
-        return self.tokens[self.top[low] : self.top[high] if high < len(self.top) else None]
-
-    def _text(self, index: int) -> str:
-        """The raw inline text of a heading or paragraph token (the `inline` that follows it)."""
-        return self.tokens[index + 1].content.strip()
-
-    def _render(self, start: int, end: int) -> str:
-        return render(self.lines, self._slice(start, end), start, end) if start < end else ""
-
-    def _render_blocks(self, blocks: Sequence[int]) -> str:
-        pieces = (self._render(self._start(b), self._end(b)) for b in blocks)
-        return "\n\n".join(piece for piece in pieces if piece)
-
-    def _headings(self, tag: str, start: int, end: int) -> list[int]:
-        return [
-            b
-            for b in self._blocks(start, end)
-            if self.tokens[b].type == "heading_open" and self.tokens[b].tag == tag
-        ]
 
     # the article
 
@@ -644,28 +337,6 @@ class _Article:
             item.line,
         )
 
-    def _list_items(self, b: int) -> list[int]:
-        level = self.tokens[b].level + 1
-        items = []
-        for index in range(b + 1, len(self.tokens)):
-            token = self.tokens[index]
-            if token.level < level:
-                break
-            if token.type == "list_item_open" and token.level == level:
-                items.append(index)
-        return items
-
-    def _children(self, index: int) -> int:
-        """How many blocks the container opened at token `index` holds directly."""
-        level = self.tokens[index].level + 1
-        count = 0
-        for position in range(index + 1, len(self.tokens)):
-            token = self.tokens[position]
-            if token.level < level:
-                break
-            count += token.level == level and token.nesting != -1
-        return count
-
     def _is_choice_list(self, b: int) -> bool:
         first = self._list_items(b)[0]
         return self.tokens[first + 1].type == "paragraph_open" and bool(
@@ -899,38 +570,3 @@ def parse_article(
 ) -> Part:
     """One article (already read as text) into a Part."""
     return _Article(path, text, info, Problems(problems, path), target).parse()
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A parsed course with what the validator needs beyond the model."""
-
-    course: Course
-    config: CourseFile
-    texts: Mapping[Path, str]  # the article texts, by path
-
-
-def load_course(
-    directory: Path, problems: list[Problem], target: int = DEFAULT_TARGET
-) -> Loaded | None:
-    """course.toml and every written article of `directory`; None when course.toml is unusable."""
-    path = directory / "course.toml"
-    if not path.is_file():
-        problems.append(Problem(path, 1, f"no course.toml in {directory}"))
-        return None
-    config = parse_course_file(path, problems)
-    if config is None:
-        return None
-    parts: dict[int, Part] = {}
-    texts: dict[Path, str] = {}
-    for info in config.parts:
-        article = directory / info.filename
-        if not article.is_file():
-            parts[info.number] = Part(info, None)
-            continue
-        texts[article] = read_text(article, problems)
-        parts[info.number] = parse_article(article, texts[article], info, problems, target)
-    course = Course(
-        config.title, config.slug, config.description, parts, config.tracks, config.study_plan
-    )
-    return Loaded(course, config, texts)

@@ -16,8 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from content.chunker import DEFAULT_TARGET, EMBED_LIMIT, measure
+from content.course_file import CourseFile
+from content.loader import Loaded, load_course
 from content.model import Card, Course, Exercise, Problem, Question
-from content.parser import CourseFile, Loaded, load_course
 
 TITLE_LIMIT = 256  # an embed title
 
