@@ -22,7 +22,7 @@ from content.chunker import (
     chunk_tokens,
     fence_is_closed,
 )
-from content.lab import is_lab_fence, parse_lab
+from content.lab_block import is_lab_fence, parse_lab
 from content.model import (
     SECTION_NAMES,
     Card,

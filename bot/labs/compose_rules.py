@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.labs.compose_file import ComposeFile
 from bot.labs.rules import Finding, RuleInfo, Severity, secret_named, secret_valued
-from content.lab import COMPOSE_RULES
+from content.lab_block import COMPOSE_RULES
 
 RULES: dict[str, RuleInfo] = {
     "depends-on-healthy": RuleInfo(15),

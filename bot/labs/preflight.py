@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from bot.errors import UserError
 from bot.labs.dockerfile import Dockerfile, DockerfileError, Instruction, normalise, parse
 from bot.labs.rules import stage_chain
-from content.lab import safe_path
+from content.lab_block import safe_path
 
 LABEL_PREFIX = "tutor-lab."  # the bot's label namespace: learners may not write in it
 JOB_LABEL = LABEL_PREFIX + "job"  # every container and image a job makes carries it

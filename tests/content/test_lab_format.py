@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from content.lab import is_lab_fence, parse_lab, safe_path
+from content.lab_block import is_lab_fence, parse_lab, safe_path
 from content.model import Exercise, LabExpect
 from content.validator import validate
 from tests.content.conftest import VALID, MakeCourse

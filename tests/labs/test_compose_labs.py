@@ -17,7 +17,7 @@ from bot.config import default_course_dir
 from bot.labs.compose_grade import grade_compose
 from bot.services import Services
 from bot.services.labs import BadSubmission, LabService
-from content.lab import parse_lab
+from content.lab_block import parse_lab
 from content.model import Lab
 from content.store import CourseStore
 from storage.models import ExerciseCompletion
