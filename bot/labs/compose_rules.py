@@ -54,6 +54,15 @@ def _finding(severity: Severity, line: int, code: str, fix: str, why: str) -> Fi
     return Finding(severity, line, code, fix, why, RULES[code].part)
 
 
+def _at(value: Any, *keys: str) -> Any:
+    """The value under nested keys, or None where a level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
 def _has_healthcheck(service: dict[str, Any]) -> bool:
     check = service.get("healthcheck")
     return isinstance(check, dict) and not check.get("disable")
@@ -79,8 +88,7 @@ def _dependencies(compose: ComposeFile) -> Iterator[Finding]:
                     "warning",
                     line,
                     "dependency-without-healthcheck",
-                    f"Give `{target}` a `healthcheck` and wait with "
-                    "`condition: service_healthy`.",
+                    f"Give `{target}` a `healthcheck` and wait with `condition: service_healthy`.",
                     f"Without a health check, `{name}` starts as soon as `{target}` is started, "
                     "not when it is ready.",
                 )
@@ -226,10 +234,11 @@ def _docker_socket(compose: ComposeFile) -> Iterator[Finding]:
 
 def _container_names(compose: ComposeFile) -> Iterator[Finding]:
     for name, service in compose.services.items():
-        deploy = service.get("deploy")
-        replicas = deploy.get("replicas") if isinstance(deploy, dict) else None
-        scale = service.get("scale")
-        counts = [n for n in (replicas, scale) if isinstance(n, int)]
+        counts = [
+            n
+            for n in (_at(service, "deploy", "replicas"), service.get("scale"))
+            if isinstance(n, int)
+        ]
         if "container_name" in service and any(n > 1 for n in counts):
             yield _finding(
                 "error",
@@ -245,8 +254,7 @@ def _container_names(compose: ComposeFile) -> Iterator[Finding]:
 
 def _restart(compose: ComposeFile) -> Iterator[Finding]:
     for name, service in compose.services.items():
-        deploy = service.get("deploy")
-        policy = deploy.get("restart_policy") if isinstance(deploy, dict) else None
+        policy = _at(service, "deploy", "restart_policy")
         if service.get("restart") in (None, "no") and policy is None:
             yield _finding(
                 "warning",
@@ -272,11 +280,8 @@ def _source_mounts(compose: ComposeFile) -> Iterator[Finding]:
 
 def _limits(compose: ComposeFile) -> Iterator[Finding]:
     for name, service in compose.services.items():
-        deploy = service.get("deploy")
-        resources = deploy.get("resources") if isinstance(deploy, dict) else None
-        limits = resources.get("limits") if isinstance(resources, dict) else None
-        has_memory = isinstance(limits, dict) and "memory" in limits
-        if not has_memory and "mem_limit" not in service:
+        memory = _at(service, "deploy", "resources", "limits", "memory")
+        if memory is None and "mem_limit" not in service:
             yield _finding(
                 "warning",
                 compose.line("services", name),
@@ -288,18 +293,14 @@ def _limits(compose: ComposeFile) -> Iterator[Finding]:
 
 def _logging(compose: ComposeFile) -> Iterator[Finding]:
     for name, service in compose.services.items():
-        logging = service.get("logging")
-        logging = logging if isinstance(logging, dict) else {}
-        driver = logging.get("driver", "json-file")
-        options = logging.get("options")
-        options = options if isinstance(options, dict) else {}
-        if driver in _ROTATING_DRIVERS or "max-size" in options:
+        driver = _at(service, "logging", "driver") or "json-file"
+        if driver in _ROTATING_DRIVERS or _at(service, "logging", "options", "max-size"):
             continue
         yield _finding(
             "info",
             compose.line("services", name, "logging"),
             "no-log-rotation",
-            "Add `logging: {driver: json-file, options: {max-size: 10m, max-file: \"3\"}}` "
+            'Add `logging: {driver: json-file, options: {max-size: 10m, max-file: "3"}}` '
             "(or set it once in the daemon's daemon.json).",
             "The default json-file driver never rotates: a chatty service fills the disk.",
         )

@@ -6,7 +6,7 @@ import pytest
 
 from content.model import ComposeExpect, ComposeRequire, Lab
 from tests.content.conftest import MakeCourse
-from tests.content.test_lab_format import exercise, lab_line, with_lab
+from tests.content.test_lab_format import assert_refused_on_line, exercise, with_lab
 
 COMPOSE_LAB = """
 ```toml lab
@@ -98,8 +98,4 @@ def test_a_compose_block_becomes_a_compose_lab(make_course: MakeCourse) -> None:
 def test_compose_mistakes_are_errors_on_their_line(
     make_course: MakeCourse, lines: list[str], message: str, offset: int
 ) -> None:
-    text = with_lab("\n```toml lab\n" + "\n".join(lines) + "\n```\n")
-    found, errors = exercise(make_course, text)
-    assert found.lab is None
-    line = lab_line(text) + offset
-    assert any(e.startswith(f"{line}: ") and message in e for e in errors), errors
+    assert_refused_on_line(make_course, lines, message, offset)

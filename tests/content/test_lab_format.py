@@ -129,6 +129,13 @@ def test_defaults_and_exercises_without_lab(make_course: MakeCourse) -> None:
 def test_mistakes_are_errors_on_their_line(
     make_course: MakeCourse, lines: list[str], message: str, offset: int
 ) -> None:
+    assert_refused_on_line(make_course, lines, message, offset)
+
+
+def assert_refused_on_line(
+    make_course: MakeCourse, lines: list[str], message: str, offset: int
+) -> None:
+    """A lab block of `lines` gives no lab and an error with `message` `offset` lines in."""
     text = with_lab("\n```toml lab\n" + "\n".join(lines) + "\n```\n")
     found, errors = exercise(make_course, text)
     assert found.lab is None
