@@ -94,12 +94,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_health(_args: argparse.Namespace) -> int:
-    from bot.health import check_heartbeat
+    """Both checks, every problem on its own line: the heartbeat, then the database."""
+    from bot.health import check_database, check_heartbeat
 
     settings = _settings()
-    problem = check_heartbeat(settings.health_file, settings.health_max_age)
-    if problem:
+    found = [
+        check_heartbeat(settings.health_file, settings.health_max_age),
+        asyncio.run(check_database(settings.resolved_database_url)),
+    ]
+    problems = [problem for problem in found if problem]
+    for problem in problems:
         print(f"unhealthy: {problem}")
+    if problems:
         return 1
     print("healthy")
     return 0
@@ -170,7 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     where = sync.add_mutually_exclusive_group()
     where.add_argument("--guild", type=int, help="guild id (default: DEV_GUILD_ID)")
     where.add_argument("--global", dest="global_", action="store_true", help="every guild")
-    add("health", cmd_health, "Exit 0 when the running bot is healthy, 1 when not.")
+    add(
+        "health",
+        cmd_health,
+        "Exit 0 when the running bot is healthy and its database answers, 1 when not.",
+    )
     register_content(sub)
     return parser
 

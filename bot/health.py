@@ -1,12 +1,20 @@
-"""A heartbeat file the running bot refreshes, and the check `tutorbot health` makes of it."""
+"""What `tutorbot health` checks: the heartbeat file the running bot refreshes, and the database.
+
+A container's HEALTHCHECK runs `tutorbot health` in a new process next to the bot: healthy
+means the bot's heartbeat is fresh and says it is connected to Discord, and the database it
+uses answers within a few seconds and holds the schema this version of the bot needs.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+DATABASE_TIMEOUT = 5.0  # seconds; a container health check gives the whole command 10
 
 
 @dataclass(frozen=True)
@@ -43,4 +51,42 @@ def check_heartbeat(path: Path, max_age: float, now: float | None = None) -> str
         return f"heartbeat is {age:.0f} s old (limit {max_age:.0f} s): the bot is stuck or gone"
     if not beat.ready:
         return "the bot is running but not connected to Discord"
+    return None
+
+
+async def check_database(url: str, within: float = DATABASE_TIMEOUT) -> str | None:
+    """None when the database answers within `within` s and its schema is the one this bot
+    needs, else the reason it is not. Never creates anything: a missing SQLite file is a
+    problem, not an empty database to make."""
+    import sqlalchemy.exc
+    from sqlalchemy.engine import make_url
+
+    from storage.db import create_engine
+    from storage.migrate import schema_status
+
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    sqlite_file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if sqlite_file not in (None, "", ":memory:") and not await asyncio.to_thread(
+        Path(str(sqlite_file)).is_file
+    ):
+        return f"no database at {sqlite_file}: the bot has not started with it yet"
+    engine = create_engine(url)
+    try:
+        async with asyncio.timeout(within):
+            status = await schema_status(engine)
+    except TimeoutError:
+        return f"the database {shown} did not answer within {within:g} s"
+    except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return f"the database {shown} does not answer: {reason[0] if reason else type(exc)}"
+    finally:
+        await engine.dispose()
+    if status.current is None:
+        return f"the database {shown} has no schema yet (the bot creates it on its first start)"
+    if not status.up_to_date:
+        return (
+            f"the database {shown} is at schema revision {status.current}, but this bot needs "
+            f"{status.head} (tutorbot db upgrade)"
+        )
     return None

@@ -66,6 +66,7 @@ def test_health_fails_without_a_running_bot(tmp_path: Path) -> None:
 def test_health_passes_on_a_fresh_ready_heartbeat_and_fails_on_a_stale_one(
     tmp_path: Path,
 ) -> None:
+    assert tutorbot("db", "upgrade", env={"DATA_DIR": str(tmp_path)}).returncode == 0
     write_heartbeat(tmp_path / "health.json", ready=True, latency=0.05)
     assert tutorbot("health", env={"DATA_DIR": str(tmp_path)}).returncode == 0
 
