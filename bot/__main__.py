@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -77,6 +78,78 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         return f"Database is at revision {status.current} (head: {status.head})."
 
     return _run_async(go(), settings)
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the SQLite database, safe while the bot runs."""
+    from storage.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_path
+
+    settings = _settings()
+    url = settings.resolved_database_url
+    source = sqlite_path(url)
+    if source is None:
+        print(
+            "tutorbot db backup copies SQLite only; this bot uses PostgreSQL. Back it up with:\n"
+            f"  {pg_dump_command(url, args.path)}\n"
+            "(the password goes in PGPASSWORD or ~/.pgpass, never on the command line)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        result = backup_sqlite(source, Path(args.path), force=args.force)
+    except BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(
+        f"Backed up {source} to {result.path.resolve()}: {_size(result.size)} "
+        f"in {result.seconds:.2f} s (schema revision {result.revision})."
+    )
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    """Put a backup in place of the SQLite database, once checked, keeping the old one."""
+    from bot.health import fresh_heartbeat
+    from storage.backup import BackupError, pg_restore_command, restore_sqlite, sqlite_path
+    from storage.migrate import head_revision
+
+    settings = _settings()
+    url = settings.resolved_database_url
+    database = sqlite_path(url)
+    if database is None:
+        print(
+            "tutorbot db restore restores SQLite only; this bot uses PostgreSQL. Stop the bot "
+            f"and restore a pg_dump with:\n  {pg_restore_command(url, args.path)}",
+            file=sys.stderr,
+        )
+        return 2
+    beat = fresh_heartbeat(settings.health_file, settings.health_max_age)
+    if beat is not None:
+        print(
+            f"The bot is running (process {beat.pid}, heartbeat in {settings.health_file}): "
+            "stop it before restoring, then start it again.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        revision, kept = restore_sqlite(Path(args.path), database, force=args.force)
+    except BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Restored {args.path} to {database} (schema revision {revision}).")
+    if kept is not None:
+        print(f"The database it replaced is kept as {kept}.")
+    if revision != head_revision():
+        print("Its schema is older than this bot's: run `tutorbot db upgrade` before starting.")
+    return 0
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -172,6 +245,20 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="Apply every pending migration.")
     up.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
     up.set_defaults(func=cmd_db_upgrade)
+    backup = db_sub.add_parser(
+        "backup", help="Copy the SQLite database consistently, even while the bot runs."
+    )
+    backup.add_argument("path", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="overwrite an existing file")
+    backup.set_defaults(func=cmd_db_backup)
+    restore = db_sub.add_parser(
+        "restore", help="Replace the SQLite database with a checked backup (bot stopped)."
+    )
+    restore.add_argument("path", help="the backup file to restore")
+    restore.add_argument(
+        "--force", action="store_true", help="replace an earlier <name>.before-restore"
+    )
+    restore.set_defaults(func=cmd_db_restore)
     sync = add("sync", cmd_sync, "Register the slash commands with Discord.")
     where = sync.add_mutually_exclusive_group()
     where.add_argument("--guild", type=int, help="guild id (default: DEV_GUILD_ID)")

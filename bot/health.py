@@ -54,6 +54,15 @@ def check_heartbeat(path: Path, max_age: float, now: float | None = None) -> str
     return None
 
 
+def fresh_heartbeat(path: Path, max_age: float, now: float | None = None) -> Heartbeat | None:
+    """The heartbeat of a bot that is running now (connected or not), else None."""
+    try:
+        beat = Heartbeat(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+    return beat if (time.time() if now is None else now) - beat.at <= max_age else None
+
+
 async def check_database(url: str, within: float = DATABASE_TIMEOUT) -> str | None:
     """None when the database answers within `within` s and its schema is the one this bot
     needs, else the reason it is not. Never creates anything: a missing SQLite file is a
