@@ -86,9 +86,17 @@ class TutorBot(commands.Bot):
             self._heartbeat_task = asyncio.create_task(self._beat(), name="tutor-heartbeat")
 
     async def note_dms_used(self, interaction: discord.Interaction[TutorBot]) -> None:
-        """A learner who reaches us in DMs (a command or a button): try their DMs again."""
+        """A learner who reaches us in DMs (a command or a button): try their DMs again.
+        In a server: note that they learn there (its /server stats counts them)."""
         if interaction.guild is None:
             await self.services.outbox.dms_open_again(interaction.user.id)
+        elif interaction.guild_id is not None:
+            try:  # bookkeeping (at most once an hour): never what fails a learner's command
+                await self.services.server_learners.note(interaction.user.id, interaction.guild_id)
+            except Exception:
+                log.exception(
+                    "could not note user %s in guild %s", interaction.user.id, interaction.guild_id
+                )
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction[TutorBot], _command: object

@@ -154,6 +154,8 @@ class Answer(Base):
     __tablename__ = "answers"
     __table_args__ = (
         Index("ix_answers_learner_part", "learner_id", "part"),
+        # the wrong choices of a question (/server stats), without reading the table
+        Index("ix_answers_item", "item_id", "correct", "choice", "learner_id"),
         # one answer per item per quiz or review session (rows without a session: no limit)
         Index("ux_answers_session_item", "learner_id", "session", "item_id", unique=True),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 4", name="rating_range"),
@@ -188,7 +190,11 @@ class ReviewCard(Base):
     """A question or card a learner has met, with its FSRS scheduling state (all times UTC)."""
 
     __tablename__ = "review_cards"
-    __table_args__ = (Index("ix_review_cards_learner_due", "learner_id", "due"),)
+    __table_args__ = (
+        Index("ix_review_cards_learner_due", "learner_id", "due"),
+        # a learner's answers and wrong answers per question (/server stats), from the index
+        Index("ix_review_cards_learner_kind", "learner_id", "kind", "item_id", "reviews", "lapses"),
+    )
 
     learner_id: Mapped[int] = mapped_column(
         ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
@@ -206,6 +212,12 @@ class ReviewCard(Base):
     lapses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+# A row that failed because the learner's DMs were closed and no channel took it: its error
+# starts with bot.services.outbox.NO_ROUTE (a test keeps the two together). Queries that want
+# the partial index on it must say this condition as written, with literals.
+NO_ROUTE_FAILED = "status = 'failed' AND last_error LIKE 'no route%'"
+
+
 class OutboxMessage(Base):
     """Something the bot will send later. The dispatcher claims due rows under a lease, sends
     with the row's nonce (so a retry after a crash is not a second message) and marks them."""
@@ -214,6 +226,17 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_status_due", "status", "due_at"),
         Index("ix_outbox_learner_id", "learner_id"),
+        # a learner's reminders by outcome (/server stats), from the index; status last, so
+        # that the partial index below wins for the failed ones
+        Index("ix_outbox_learner_due_status", "learner_id", "due_at", "status"),
+        # the few that failed because the learner's DMs were closed (NO_ROUTE_FAILED)
+        Index(
+            "ix_outbox_no_route",
+            "learner_id",
+            "due_at",
+            sqlite_where=text(NO_ROUTE_FAILED),
+            postgresql_where=text(NO_ROUTE_FAILED),
+        ),
         CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name="status_kind"),
     )
 
@@ -232,6 +255,21 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class LearnerServer(Base):
+    """A server where a learner used the bot (a command or a button there): the servers whose
+    dashboards count them. Noted at most about once an hour per learner and server."""
+
+    __tablename__ = "learner_servers"
+    __table_args__ = (Index("ix_learner_servers_learner_id", "learner_id"),)
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class GuildSettings(Base):

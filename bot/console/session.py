@@ -11,6 +11,8 @@ from bot.console.labs import read_file, review_markdown
 from bot.errors import UserError
 from bot.services import Services
 from bot.services.learners import KEEP
+from bot.services.practice import SOURCE as PRACTICE
+from bot.services.practice import PracticeSummary, new_session
 from bot.services.progress import day_count, progress_bar
 from bot.services.quiz import RATINGS, Graded
 from bot.services.reading import Page, UnfinishedPart
@@ -56,10 +58,27 @@ class ConsoleSession:
         self.question: Question | None = None
         self.card: Card | None = None
         self.reviewing_since: datetime | None = None  # set during a review session
+        self.practicing: str | None = None  # the practice session's token, during one
 
     @property
     def source(self) -> str:
+        if self.practicing is not None:
+            return PRACTICE
         return "learn" if self.reviewing_since is None else "review"
+
+    async def next_practice(self) -> str:
+        """The practice session's next item, or its one-line summary, which ends it."""
+        assert self.practicing is not None
+        step = await self.services.practice.step(self.learner, self.practicing)
+        if isinstance(step, PracticeSummary):
+            self.practicing = self.question = self.card = None
+            return step.line
+        why = "due for review" if step.due else "from a part you find hard"
+        header = f"Practice {step.position}/{step.size}, {why}:\n"
+        index = self.services.practice.items()
+        if step.item_id in index.questions:
+            return header + self.show_question(index.questions[step.item_id])
+        return header + self.show_card(index.cards[step.item_id])
 
     async def next_review(self) -> str:
         """The next due card of the review session, or its summary."""
@@ -114,6 +133,8 @@ class ConsoleSession:
 
     async def after_answer(self, graded: Graded, verdict: str) -> str:
         text = f"{verdict}\n\n{self.markdown(graded.question.solution)}"
+        if self.practicing is not None:
+            return text + "\n\n" + await self.next_practice()
         if self.reviewing_since is not None:
             return text + "\n\n" + await self.next_review()
         if graded.next_id is None:
@@ -252,8 +273,8 @@ async def _done(s: ConsoleSession, args: list[str]) -> str:
 
 
 async def _practice_part(s: ConsoleSession, args: list[str]) -> int:
-    """The part named, else the one read last; leaves any review session."""
-    s.reviewing_since = None
+    """The part named, else the one read last; leaves any review or practice session."""
+    s.reviewing_since = s.practicing = None
     quiz = s.services.quiz
     return quiz.find_part(" ".join(args)) if args else await quiz.default_part(s.learner)
 
@@ -270,7 +291,9 @@ async def _answer(s: ConsoleSession, args: list[str]) -> str:
     if not args:
         return "! Name your choice: answer B"
     letter = args[0].upper()
-    graded = await s.services.quiz.answer(s.learner, s.question.id, letter, source=s.source)
+    graded = await s.services.quiz.answer(
+        s.learner, s.question.id, letter, source=s.source, session=s.practicing
+    )
     verdict = (
         f"Right: {letter}."
         if graded.correct
@@ -292,7 +315,9 @@ async def _show(s: ConsoleSession, _args: list[str]) -> str:
 async def _self_grade(s: ConsoleSession, had: bool) -> str:
     if s.question is None:
         return "! Start a quiz first."
-    graded = await s.services.quiz.self_grade(s.learner, s.question.id, had, source=s.source)
+    graded = await s.services.quiz.self_grade(
+        s.learner, s.question.id, had, source=s.source, session=s.practicing
+    )
     return await s.after_answer(
         graded, "Noted: you had it." if had else "Noted: it will come back."
     )
@@ -318,7 +343,11 @@ async def _rate(s: ConsoleSession, args: list[str]) -> str:
     if s.card is None or not args:
         return "! Start an interview first, then: rate 3"
     rating = _int(args[0], "A rating")
-    following = await s.services.quiz.rate_card(s.learner, s.card.id, rating, source=s.source)
+    following = await s.services.quiz.rate_card(
+        s.learner, s.card.id, rating, source=s.source, session=s.practicing
+    )
+    if s.practicing is not None:
+        return "Rated.\n" + await s.next_practice()
     if s.reviewing_since is not None:
         return "Rated.\n" + await s.next_review()
     if following is None:
@@ -335,8 +364,20 @@ async def _review(s: ConsoleSession, _args: list[str]) -> str:
             return "Nothing is due right now. Answer a quiz or an interview: its cards come here."
         when = f"{summary.next_due:%Y-%m-%d %H:%M} UTC"
         return f"Nothing is due right now. The next card is due {when}."
-    s.reviewing_since = s.services.clock()
+    s.reviewing_since, s.practicing = s.services.clock(), None
     return await s.next_review()
+
+
+@command("practice", "practice [PART]", "a short practice: due cards and your weakest parts")
+async def _practice(s: ConsoleSession, args: list[str]) -> str:
+    practice = s.services.practice
+    part = practice.check_part(practice.find_part(" ".join(args))) if args else None
+    s.reviewing_since, s.practicing = None, new_session(part)
+    try:
+        return await s.next_practice()
+    except UserError:
+        s.practicing = None
+        raise
 
 
 @command("quickref", "quickref PART", "a part's Quick Reference card")

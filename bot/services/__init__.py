@@ -19,11 +19,14 @@ from bot.services.jobs import OutboxJobs
 from bot.services.labs import LabService
 from bot.services.learners import LearnerService
 from bot.services.outbox import OutboxService
+from bot.services.practice import PracticeService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.services.reading import ReadingService
 from bot.services.reminders import ReminderService
 from bot.services.review import ReviewService
+from bot.services.server_learners import ServerLearnerService
+from bot.services.server_stats import ServerStatsService
 from content.store import CourseStore
 
 
@@ -50,6 +53,9 @@ class Services:
         self.group_boards = GroupBoards(self.groups)
         self.drills = DrillService(*shared, jobs=OutboxJobs(self.outbox))
         self.labs = LabService(*shared)
+        self.practice = PracticeService(*shared)
+        self.server_learners = ServerLearnerService(*shared)
+        self.server_stats = ServerStatsService(*shared)
         self.reminders = ReminderService(
             *shared, outbox=self.outbox, digests=DigestService(*shared)
         )

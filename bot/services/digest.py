@@ -9,12 +9,14 @@ from sqlalchemy import func, select
 
 from bot.services.base import ServiceBase
 from bot.services.reminder_times import ReminderPrefs, next_reminder
+from bot.services.scores import part_scores, weak_spots
 from bot.services.timezones import local_date
 from bot.services.tracks import track_of
 from content.model import PartInfo, ReviewStep
 from storage.models import Enrollment, Learner, ReadingProgress, ReviewCard
 
 MONTH = 30  # days between quick-reference reviews of the finished parts
+WEAK_SHOWN = 2  # weak parts a digest suggests practising
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Digest:
     pace: tuple[int, int]  # articles a week, from the study plan
     next_part: PartInfo | None
     monthly_quickrefs: tuple[PartInfo, ...]  # finished parts, on monthly review days
+    # parts answered below 60%, weakest first, with their accuracy: `/practice` them
+    weak_parts: tuple[tuple[PartInfo, float], ...] = ()
 
     @property
     def behind_pace(self) -> bool:
@@ -34,7 +38,13 @@ class Digest:
 
     @property
     def worth_sending(self) -> bool:
-        return bool(self.due_cards or self.revisit or self.monthly_quickrefs or self.behind_pace)
+        return bool(
+            self.due_cards
+            or self.revisit
+            or self.monthly_quickrefs
+            or self.behind_pace
+            or self.weak_parts
+        )
 
 
 def prefs_of(learner: Learner) -> ReminderPrefs:
@@ -79,6 +89,7 @@ class DigestService(ServiceBase):
                 select(func.min(Enrollment.started_at)).where(Enrollment.learner_id == learner.id)
             )
             track = await track_of(session, learner, self.course)
+            scores = await part_scores(session, learner.id)
         week_start = today - timedelta(days=today.weekday())
         revisit = tuple(
             (self.course.parts[number].info, step)
@@ -102,4 +113,8 @@ class DigestService(ServiceBase):
             pace=(plan.weekly_min, plan.weekly_max),
             next_part=self.course.parts[upcoming].info if upcoming is not None else None,
             monthly_quickrefs=monthly,
+            weak_parts=tuple(
+                (self.course.parts[weak.part].info, weak.accuracy)
+                for weak in weak_spots(scores, self.course.parts)[:WEAK_SHOWN]
+            ),
         )

@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from bot.services.activity import active_days, activity_since, streaks
 from bot.services.base import ServiceBase, require_learner
 from bot.services.reading import chunks_read, part_chunks
+from bot.services.scores import part_scores
 from bot.services.timezones import local_date
 from bot.services.tracks import track_of
 from content.model import PartInfo, Track
-from storage.models import Answer, ExerciseCompletion, ReadingProgress
+from storage.models import ExerciseCompletion, ReadingProgress
 
 HEATMAP_WEEKS = 12
 
@@ -78,18 +79,8 @@ class ProgressService(ServiceBase):
                 )
             }
             scores = {
-                int(part): (int(total), int(right or 0))
-                for part, total, right in (
-                    await session.execute(
-                        select(
-                            Answer.part,
-                            func.count(),
-                            func.sum(case((Answer.correct.is_(True), 1), else_=0)),
-                        )
-                        .where(Answer.learner_id == learner.id, Answer.kind == "quiz")
-                        .group_by(Answer.part)
-                    )
-                ).all()
+                part: (score.answered, score.correct)
+                for part, score in (await part_scores(session, learner.id)).items()
             }
             passed = {
                 int(part): int(count)

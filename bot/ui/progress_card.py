@@ -9,13 +9,31 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import threading
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from bot.ui.drawing import (
+    ACCENT,
+    BACKGROUND,
+    BORDER,
+    MUTED,
+    PANEL,
+    RGB,
+    TEXT,
+    Box,
+    clean_text,
+    fit_text,
+    rounded_mask,
+)
+from bot.ui.drawing import as_int as _int
+from bot.ui.drawing import bar as _bar
+from bot.ui.drawing import draw_text_clipped as _draw_text_clipped
+from bot.ui.drawing import finite as _finite
+from bot.ui.drawing import font as _font
+from bot.ui.drawing import text_right as _text_right
+from bot.ui.drawing import text_width as _text_width
 
 __all__ = [
     "CARD_SIZE",
@@ -31,23 +49,13 @@ __all__ = [
     "render_progress_card",
 ]
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
-RGB = tuple[int, int, int]
-Box = tuple[int, int, int, int]
-
 CARD_SIZE: tuple[int, int] = (800, 400)
 # The learner's name is drawn inside this box (x0, y0, x1, y1; end-exclusive) and
 # clipped to it, so no name can spill over the rest of the card.
 TITLE_BOX: tuple[int, int, int, int] = (28, 22, 772, 60)
 MAX_WEEKS = 26  # half a year; more would shrink the cells below legibility
 
-# Palette: a dark card that stands out on both Discord themes.
-BACKGROUND: RGB = (22, 27, 34)
-BORDER: RGB = (48, 54, 61)
-PANEL: RGB = (30, 36, 45)
-TEXT: RGB = (230, 237, 243)
-MUTED: RGB = (139, 148, 158)
-ACCENT: RGB = (29, 99, 237)  # Docker blue #1D63ED
+# Palette (bot.ui.drawing has the rest).
 TODAY_OUTLINE: RGB = (240, 246, 252)
 # Heatmap buckets, index = activity level (0 = no events).
 HEAT_COLOURS: tuple[RGB, ...] = (
@@ -67,8 +75,6 @@ _HEAT_X0 = 440  # left edge of the heatmap area (weekday labels included)
 _HEAT_LABEL_W = 36
 _HEAT_TOP = 140  # top of the heatmap grid at full cell size
 _HEAT_MAX_PITCH = 24
-_MAX_TEXT_CHARS = 400  # nothing longer can fit on the card anyway
-_ELLIPSIS = "…"
 _WEEKDAY_LABELS = {0: "Mon", 2: "Wed", 4: "Fri"}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -90,119 +96,6 @@ class ProgressCardData:
     today: dt.date  # the learner's local date
     next_up: str
     weeks: int = 12
-
-
-# --------------------------------------------------------------------------- text helpers
-
-_fonts = threading.local()
-
-
-def _font(size: int) -> Font:
-    """Pillow's bundled font at ``size``, cached per thread (FreeType faces aren't thread-safe)."""
-    cache: dict[int, Font] | None = getattr(_fonts, "cache", None)
-    if cache is None:
-        cache = _fonts.cache = {}
-    font = cache.get(size)
-    if font is None:
-        try:
-            font = ImageFont.load_default(size=size)
-        except (ImportError, OSError):  # Pillow built without FreeType
-            font = ImageFont.load_default()
-        cache[size] = font
-    return font
-
-
-def clean_text(text: object) -> str:
-    """Make user text safe to draw on one line, otherwise keeping it literal.
-
-    Control characters and line breaks become spaces, invisible format characters
-    (zero-width spaces, bidi overrides, BOMs) are dropped, lone surrogates become
-    U+FFFD, and runs of whitespace collapse. Markdown and mentions stay as typed.
-    """
-    out: list[str] = []
-    for ch in str(text)[: _MAX_TEXT_CHARS * 4]:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Zl", "Zp"):
-            out.append(" ")
-        elif cat == "Cf":
-            continue
-        elif cat == "Cs":
-            out.append("\ufffd")
-        else:
-            out.append(ch)
-    return " ".join("".join(out).split())
-
-
-def _text_width(font: Font, text: str) -> float:
-    return font.getlength(text) if text else 0.0
-
-
-def _line_height(font: Font) -> int:
-    """Ascent + descent: the height of one line drawn with the default anchor."""
-    if isinstance(font, ImageFont.FreeTypeFont):
-        ascent, descent = font.getmetrics()
-        return ascent + descent
-    return int(font.getbbox("Ag")[3]) + 1
-
-
-def fit_text(text: str, font: Font, max_width: float) -> str:
-    """Return ``text`` (already cleaned), cut with an ellipsis so it is at most ``max_width``."""
-    capped = text[:_MAX_TEXT_CHARS]
-    if len(capped) == len(text) and _text_width(font, capped) <= max_width:
-        return text
-    lo, hi = 0, len(capped)  # invariant: capped[:lo] + ellipsis fits
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if _text_width(font, capped[:mid].rstrip() + _ELLIPSIS) <= max_width:
-            lo = mid
-        else:
-            hi = mid - 1
-    head = capped[:lo].rstrip()
-    return head + _ELLIPSIS if _text_width(font, _ELLIPSIS) <= max_width else head
-
-
-def _draw_text_clipped(
-    card: Image.Image,
-    x0: int,
-    y: int,
-    x1: int,
-    text: str,
-    font: Font,
-    fill: RGB,
-    *,
-    y1: int | None = None,
-) -> None:
-    """Draw text at (x0, y), truncated to end by ``x1`` and clipped to its line box.
-
-    The box runs from ``y`` to ``y1`` (default: one line height). Clipping makes sure
-    nothing (stacked marks, odd glyphs) spills outside it, whatever the text.
-    """
-    text = fit_text(text, font, x1 - x0)
-    if not text or x1 <= x0:
-        return
-    box = (x0, y, x1, y + _line_height(font) if y1 is None else y1)
-    mask = Image.new("L", (box[2] - box[0], box[3] - box[1]), 0)
-    ImageDraw.Draw(mask).text((0, 0), text, font=font, fill=255)
-    card.paste(fill, box, mask)
-
-
-def _text_right(
-    draw: ImageDraw.ImageDraw, right: float, y: float, text: str, font: Font, fill: RGB
-) -> None:
-    draw.text((right - _text_width(font, text), y), text, font=font, fill=fill)
-
-
-def _finite(value: float, default: float = 0.0) -> float:
-    """``value`` as a finite float, else ``default`` (NaN, infinities, junk)."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return default
-    return value if math.isfinite(value) else default
-
-
-def _int(value: float, default: int = 0) -> int:
-    return int(_finite(value, default))
 
 
 # --------------------------------------------------------------------------- heatmap geometry
@@ -296,28 +189,6 @@ def _fmt_hours(hours: float) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _bar(draw: ImageDraw.ImageDraw, box: Box, ratio: float, colour: RGB = ACCENT) -> None:
-    """A rounded progress bar; any progress above zero shows at least a dot."""
-    x0, y0, x1, y1 = box
-    radius = (y1 - y0) // 2
-    draw.rounded_rectangle(box, radius=radius, fill=BORDER)
-    ratio = max(0.0, min(1.0, ratio))
-    if ratio > 0:
-        end = max(x0 + (y1 - y0), round(x0 + ratio * (x1 - x0)))
-        draw.rounded_rectangle((x0, y0, end, y1), radius=radius, fill=colour)
-
-
-@lru_cache(maxsize=1)
-def _card_alpha() -> Image.Image:
-    """Anti-aliased rounded-corner alpha mask (4x supersampled, cached)."""
-    scale = 4
-    big = Image.new("L", (_W * scale, _H * scale), 0)
-    ImageDraw.Draw(big).rounded_rectangle(
-        (0, 0, _W * scale - 1, _H * scale - 1), radius=_RADIUS * scale, fill=255
-    )
-    return big.resize(CARD_SIZE, Image.Resampling.BOX)
 
 
 def _draw_header(card: Image.Image, draw: ImageDraw.ImageDraw, data: ProgressCardData) -> None:
@@ -490,7 +361,7 @@ def _render_image(data: ProgressCardData) -> Image.Image:
     _draw_heatmap(card, draw, data)
     _draw_next(card, draw, data)
     draw.rounded_rectangle((0, 0, _W - 1, _H - 1), radius=_RADIUS, outline=BORDER, width=1)
-    card.putalpha(_card_alpha())
+    card.putalpha(rounded_mask(CARD_SIZE, _RADIUS))
     return card
 
 

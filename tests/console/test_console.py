@@ -139,3 +139,23 @@ async def test_a_transcript_keeps_the_course_markdown_as_written(
     assert "\x1b[" not in text
     # the article's Debug This points to the console's own command
     assert "_Answer it in the Part 2 quiz: `quiz 2`._" in text and "/quiz" not in text
+
+
+async def test_practice_in_the_console(database_url: str, tmp_path: Path) -> None:
+    """`practice` aims at the part answered worst; scripted mode prints it as plain text."""
+    course = CourseStore(default_course_dir()).course
+    part_3, part_2 = course.parts[3].questions, course.parts[2].questions
+    wrong = [next(c.letter for c in q.choices if c.letter != q.correct) for q in part_3]
+    commands = ["start complete", "practice", "quiz 3", *(f"answer {w}" for w in wrong)]
+    commands += ["quiz 2", *(f"answer {q.correct}" for q in part_2), "practice"]
+    # all three of Part 3 were last answered wrong: they come in the course's order
+    commands += [f"answer {q.correct}" for q in part_3]
+    text = await transcript(database_url, tmp_path, *commands)
+    assert "! Nothing to practise yet" in text
+    practice = text.split("Practice 1/3, from a part you find hard:", 1)[1]
+    for position, question in enumerate(part_3, 1):
+        assert f"── Debug This · Part 3 · {position}/3: {question.title} ──" in practice
+    assert "Part 2 ·" not in practice
+    assert "Practice 3/3, from a part you find hard:" in practice
+    assert practice.rstrip().endswith("Practice done: 3 of 3 right. Improved: Part 3 0% → 50%.")
+    assert "\x1b[" not in text

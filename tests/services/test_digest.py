@@ -90,3 +90,28 @@ async def test_monthly_quick_reference_review(
 
 async def test_a_deleted_learner_has_no_digest(digests: DigestService) -> None:
     assert await digests.compose(12345) is None
+
+
+async def test_a_part_below_60_percent_is_suggested_for_practice(
+    services: Services, digests: DigestService
+) -> None:
+    await services.learners.start(ME, track="complete")
+    for part in (0, 1, 2, 3):  # on pace: finished this week, so only the weak spot speaks
+        await services.reading.finish(ME, part, confirmed=True)
+    quiz = services.quiz
+    for question in quiz.questions(3):  # 1 of 3 right: 33%
+        wrong = next(c.letter for c in question.choices if c.letter != question.correct)
+        first = question is quiz.questions(3)[0]
+        await quiz.answer(ME, question.id, question.correct if first else wrong)  # type: ignore[arg-type]
+    for question in quiz.questions(2)[:2]:  # 0 of 2: too few answers to judge
+        wrong = next(c.letter for c in question.choices if c.letter != question.correct)
+        await quiz.answer(ME, question.id, wrong)
+    for question in quiz.questions(1):  # 3 of 3
+        await quiz.answer(ME, question.id, question.correct)  # type: ignore[arg-type]
+    digest = await digests.compose(await learner_id(services))
+    assert digest is not None
+    assert [(info.number, round(accuracy, 2)) for info, accuracy in digest.weak_parts] == [
+        (3, 0.33)
+    ]
+    assert digest.due_cards == 0 and not digest.behind_pace
+    assert digest.worth_sending  # the weak spot alone is worth the day's one digest

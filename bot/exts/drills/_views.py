@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -129,23 +128,17 @@ def stats_embed(stats: DrillStats) -> discord.Embed:
 class DrillAnswerButton(
     SharedItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"drill:answer:(?P<post>\d+):(?P<letter>[A-E])",
+    id_format="drill:answer:{post_id:int}:{letter:A|B|C|D|E}",
 ):
     def __init__(self, post_id: int, letter: str) -> None:
         super().__init__(
             discord.ui.Button(
                 label=letter,
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"drill:answer:{post_id}:{letter}",
+                custom_id=self.custom_id_for(post_id=post_id, letter=letter),
             )
         )
         self.post_id, self.letter = post_id, letter
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> DrillAnswerButton:
-        return cls(int(match["post"]), match["letter"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         drills = services_of(interaction).drills

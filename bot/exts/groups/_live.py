@@ -17,9 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -212,23 +211,17 @@ def conductor_of(interaction: discord.Interaction[TutorBot]) -> QuizConductor:
 class AnswerButton(
     SharedItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"group:quiz:(?P<quiz>\d+):(?P<index>\d+):(?P<letter>[A-E])",
+    id_format="group:quiz:{quiz_id:int}:{index:int}:{letter:A|B|C|D|E}",
 ):
     def __init__(self, quiz_id: int, index: int, letter: str) -> None:
         super().__init__(
             discord.ui.Button(
                 label=letter,
                 style=discord.ButtonStyle.primary,
-                custom_id=f"group:quiz:{quiz_id}:{index}:{letter}",
+                custom_id=self.custom_id_for(quiz_id=quiz_id, index=index, letter=letter),
             )
         )
         self.quiz_id, self.index, self.letter = quiz_id, index, letter
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> AnswerButton:
-        return cls(int(match["quiz"]), int(match["index"]), match["letter"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         quizzes = services_of(interaction).group_quizzes

@@ -7,8 +7,7 @@ inside embeds, which Discord renders as names without pinging anyone.
 from __future__ import annotations
 
 import contextlib
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -157,21 +156,14 @@ def weekly_embed(report: WeeklyReport) -> discord.Embed:
 class JoinButton(
     SharedItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"group:join:(?P<group>\d+)",
+    id_format="group:join:{group_id:int}",
 ):
     def __init__(self, group_id: int) -> None:
+        custom_id = self.custom_id_for(group_id=group_id)
         super().__init__(
-            discord.ui.Button(
-                label="Join", style=discord.ButtonStyle.success, custom_id=f"group:join:{group_id}"
-            )
+            discord.ui.Button(label="Join", style=discord.ButtonStyle.success, custom_id=custom_id)
         )
         self.group_id = group_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> JoinButton:
-        return cls(int(match["group"]))
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         groups = services_of(interaction).groups

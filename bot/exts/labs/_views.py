@@ -7,7 +7,6 @@ Buttons are persistent DynamicItems owned by one learner (`labsubmit:<owner>:<ex
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PASSED, FAILED = discord.Colour.green(), discord.Colour.orange()
-EID = r"[a-z0-9-]+"
 MODAL_TIMEOUT = 15 * 60.0
 INPUT_LIMIT = 4000  # a modal text input
 DESCRIPTION_TARGET = 3800  # room below an embed's 4096
@@ -325,23 +323,17 @@ class SubmitModal(discord.ui.Modal):
 class SubmitButton(
     OwnedItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"labsubmit:(?P<owner>\d+):(?P<eid>{EID})",
+    id_format="labsubmit:{owner:int}:{exercise_id:slug}",
 ):
     def __init__(self, owner: int, exercise_id: str, *, again: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
                 label="Submit again" if again else "Submit your files",
                 style=discord.ButtonStyle.success,
-                custom_id=f"labsubmit:{owner}:{exercise_id}",
+                custom_id=self.custom_id_for(owner=owner, exercise_id=exercise_id),
             )
         )
         self.owner_id, self.exercise_id = owner, exercise_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> SubmitButton:
-        return cls(int(match["owner"]), match["eid"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         exercise = services_of(interaction).labs.exercise(self.exercise_id)
@@ -351,23 +343,17 @@ class SubmitButton(
 class ReviewButton(
     OwnedItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"labreview:(?P<owner>\d+)",
+    id_format="labreview:{owner:int}",
 ):
     def __init__(self, owner: int) -> None:
         super().__init__(
             discord.ui.Button(
                 label="Review a Dockerfile",
                 style=discord.ButtonStyle.primary,
-                custom_id=f"labreview:{owner}",
+                custom_id=self.custom_id_for(owner=owner),
             )
         )
         self.owner_id = owner
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ReviewButton:
-        return cls(int(match["owner"]))
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         await interaction.response.send_modal(ReviewModal())

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -74,7 +73,7 @@ def enrolled_embed(profile: Profile) -> discord.Embed:
 class TrackSelect(
     OwnedItem,
     discord.ui.DynamicItem[discord.ui.Select],
-    template=r"track:(?P<owner>\d+)",
+    id_format="track:{owner:int}",
 ):
     def __init__(
         self, owner: int, course: Course | None = None, current: Track | None = None
@@ -92,16 +91,10 @@ class TrackSelect(
             discord.ui.Select(
                 placeholder="Choose your track…",
                 options=options or [discord.SelectOption(label="…")],
-                custom_id=f"track:{owner}",
+                custom_id=self.custom_id_for(owner=owner),
             )
         )
         self.owner_id = owner
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> TrackSelect:
-        return cls(int(match["owner"]))
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         learners = services_of(interaction).learners

@@ -9,10 +9,9 @@ from buttons made before sessions had tokens: those are not limited.)
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import discord
 
@@ -20,15 +19,19 @@ from bot.services import Services
 from bot.services.quiz import RATINGS, Graded
 from bot.services.review import DueItem
 from bot.ui.embeds import BRAND_COLOUR, fit
-from bot.ui.items import OwnedItem, services_of
+from bot.ui.items import Kind, OwnedItem, services_of
 from content.model import Card, Question
 
 if TYPE_CHECKING:
     from bot.bot import TutorBot
 
 RIGHT, WRONG = discord.Colour.green(), discord.Colour.orange()
-QID = r"[a-z0-9-]+"
-SESSION = r"l[0-9a-f]{0,8}|r\d{1,12}"
+LEGACY_SESSION = "l"  # the session of buttons made before sessions had tokens
+# a session token in a custom_id (see the module's docstring), and a review's alone
+SESSION = Kind(
+    "l[0-9a-f]{0,8}|r[0-9]{1,12}", examples=(LEGACY_SESSION, "l3f9a0c1d", "r999999999999")
+)
+REVIEW_SESSION = Kind("r[0-9]{1,12}", examples=("r1767225600", "r999999999999"))
 
 Message = tuple[discord.Embed, discord.ui.View | None]
 Prompt = tuple[discord.Embed, discord.ui.View]  # a question or card: always with its buttons
@@ -57,7 +60,7 @@ def source_of(session: str) -> str:
 
 def answer_session(session: str) -> str | None:
     """The session an answer is limited to; None for buttons from before session tokens."""
-    return None if session == "l" else session
+    return None if session == LEGACY_SESSION else session
 
 
 def question_message(owner: int, services: Services, question: Question, session: str) -> Prompt:
@@ -141,6 +144,7 @@ def due_message(owner: int, services: Services, item: DueItem, session: str) -> 
 class _QuizItem(OwnedItem):
     """Shared construction for the quiz's buttons."""
 
+    id_kinds: ClassVar[dict[str, Kind]] = {"session": SESSION, "review": REVIEW_SESSION}
     session: str
 
     @staticmethod
@@ -151,10 +155,12 @@ class _QuizItem(OwnedItem):
 class ChoiceButton(
     _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"quiz:(?P<owner>\d+):(?P<session>{SESSION}):(?P<qid>{QID}):(?P<letter>[A-E])",
+    id_format="quiz:{owner:int}:{session:session}:{question_id:slug}:{letter:A|B|C|D|E}",
 ):
     def __init__(self, owner: int, session: str, question_id: str, letter: str) -> None:
-        custom_id = f"quiz:{owner}:{session}:{question_id}:{letter}"
+        custom_id = self.custom_id_for(
+            owner=owner, session=session, question_id=question_id, letter=letter
+        )
         super().__init__(self.button(custom_id, letter, discord.ButtonStyle.primary))
         self.owner_id, self.session, self.question_id, self.letter = (
             owner,
@@ -162,12 +168,6 @@ class ChoiceButton(
             question_id,
             letter,
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ChoiceButton:
-        return cls(int(match["owner"]), match["session"], match["qid"], match["letter"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)
@@ -190,18 +190,12 @@ class ChoiceButton(
 class RevealButton(
     _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"quizshow:(?P<owner>\d+):(?P<session>{SESSION}):(?P<qid>{QID})",
+    id_format="quizshow:{owner:int}:{session:session}:{question_id:slug}",
 ):
     def __init__(self, owner: int, session: str, question_id: str) -> None:
-        custom_id = f"quizshow:{owner}:{session}:{question_id}"
+        custom_id = self.custom_id_for(owner=owner, session=session, question_id=question_id)
         super().__init__(self.button(custom_id, "Show answer", discord.ButtonStyle.primary))
         self.owner_id, self.session, self.question_id = owner, session, question_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> RevealButton:
-        return cls(int(match["owner"]), match["session"], match["qid"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         question = services_of(interaction).quiz.question(self.question_id)
@@ -220,7 +214,7 @@ class RevealButton(
 class SelfGradeButton(
     _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"quizself:(?P<owner>\d+):(?P<session>{SESSION}):(?P<qid>{QID}):(?P<grade>had|miss)",
+    id_format="quizself:{owner:int}:{session:session}:{question_id:slug}:{grade:had|miss}",
 ):
     LABELS: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
         "had": ("I had it", discord.ButtonStyle.success),
@@ -229,7 +223,9 @@ class SelfGradeButton(
 
     def __init__(self, owner: int, session: str, question_id: str, grade: str) -> None:
         label, style = self.LABELS[grade]
-        custom_id = f"quizself:{owner}:{session}:{question_id}:{grade}"
+        custom_id = self.custom_id_for(
+            owner=owner, session=session, question_id=question_id, grade=grade
+        )
         super().__init__(self.button(custom_id, label, style))
         self.owner_id, self.session, self.question_id, self.grade = (
             owner,
@@ -237,12 +233,6 @@ class SelfGradeButton(
             question_id,
             grade,
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> SelfGradeButton:
-        return cls(int(match["owner"]), match["session"], match["qid"], match["grade"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)
@@ -262,22 +252,16 @@ class SelfGradeButton(
 class CardButton(
     _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"card:(?P<owner>\d+):(?P<session>{SESSION}):(?P<cid>{QID}):(?P<action>show|[1-4])",
+    id_format="card:{owner:int}:{session:session}:{card_id:slug}:{action:show|1|2|3|4}",
 ):
     def __init__(self, owner: int, session: str, card_id: str, action: str) -> None:
         if action == "show":
             label, style = "Show model answer", discord.ButtonStyle.primary
         else:
             label, style = RATINGS[int(action)], discord.ButtonStyle.secondary
-        custom_id = f"card:{owner}:{session}:{card_id}:{action}"
+        custom_id = self.custom_id_for(owner=owner, session=session, card_id=card_id, action=action)
         super().__init__(self.button(custom_id, label, style))
         self.owner_id, self.session, self.card_id, self.action = owner, session, card_id, action
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> CardButton:
-        return cls(int(match["owner"]), match["session"], match["cid"], match["action"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)
@@ -311,18 +295,12 @@ class CardButton(
 class NextQuestionButton(
     _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"quiznext:(?P<owner>\d+):(?P<qid>{QID})(?::(?P<session>{SESSION}))?",
+    id_format="quiznext:{owner:int}:{question_id:slug}[:{session:session}]",
 ):
-    def __init__(self, owner: int, question_id: str, session: str) -> None:
-        custom_id = f"quiznext:{owner}:{question_id}:{session}"
+    def __init__(self, owner: int, question_id: str, session: str = LEGACY_SESSION) -> None:
+        custom_id = self.custom_id_for(owner=owner, question_id=question_id, session=session)
         super().__init__(self.button(custom_id, "Next question ▶", discord.ButtonStyle.primary))
         self.owner_id, self.question_id, self.session = owner, question_id, session
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> NextQuestionButton:
-        return cls(int(match["owner"]), match["qid"], match["session"] or "l")
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)
@@ -334,18 +312,12 @@ class NextQuestionButton(
 class ReviewNextButton(
     _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"revnext:(?P<owner>\d+):(?P<session>r\d{1,12})",
+    id_format="revnext:{owner:int}:{session:review}",
 ):
     def __init__(self, owner: int, session: str) -> None:
-        custom_id = f"revnext:{owner}:{session}"
+        custom_id = self.custom_id_for(owner=owner, session=session)
         super().__init__(self.button(custom_id, "Next card ▶", discord.ButtonStyle.primary))
         self.owner_id, self.session = owner, session
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ReviewNextButton:
-        return cls(int(match["owner"]), match["session"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         embed, view = await next_review(self.owner_id, services_of(interaction), self.session)
@@ -355,18 +327,12 @@ class ReviewNextButton(
 class QuizPartButton(
     _QuizItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"quizpart:(?P<owner>\d+):(?P<part>\d+)",
+    id_format="quizpart:{owner:int}:{part:int}",
 ):
     def __init__(self, owner: int, part: int) -> None:
-        custom_id = f"quizpart:{owner}:{part}"
+        custom_id = self.custom_id_for(owner=owner, part=part)
         super().__init__(self.button(custom_id, "Take the quiz", discord.ButtonStyle.success))
         self.owner_id, self.part = owner, part
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> QuizPartButton:
-        return cls(int(match["owner"]), int(match["part"]))
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)

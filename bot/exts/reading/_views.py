@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -74,7 +73,7 @@ def confirm_done_message(
 class ReadButton(
     OwnedItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"read:(?P<owner>\d+):(?P<part>\d+):(?P<action>prev|next|done)",
+    id_format="read:{owner:int}:{part:int}:{action:prev|next|done}",
 ):
     def __init__(
         self, owner: int, part: int, action: str, *, disabled: bool = False, highlight: bool = False
@@ -91,16 +90,10 @@ class ReadButton(
                 label=label,
                 style=style,
                 disabled=disabled,
-                custom_id=f"read:{owner}:{part}:{action}",
+                custom_id=self.custom_id_for(owner=owner, part=part, action=action),
             )
         )
         self.owner_id, self.part, self.action = owner, part, action
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ReadButton:
-        return cls(int(match["owner"]), int(match["part"]), match["action"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         reading = services_of(interaction).reading
@@ -121,7 +114,7 @@ class ReadButton(
 class ConfirmDoneButton(
     OwnedItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"readdone:(?P<owner>\d+):(?P<part>\d+):(?P<answer>yes|no)",
+    id_format="readdone:{owner:int}:{part:int}:{answer:yes|no}",
 ):
     """Yes / Cancel on "mark this part done before its end?"."""
 
@@ -131,18 +124,9 @@ class ConfirmDoneButton(
             if answer == "yes"
             else ("Cancel", discord.ButtonStyle.secondary)
         )
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=style, custom_id=f"readdone:{owner}:{part}:{answer}"
-            )
-        )
+        custom_id = self.custom_id_for(owner=owner, part=part, answer=answer)
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=custom_id))
         self.owner_id, self.part, self.answer = owner, part, answer
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ConfirmDoneButton:
-        return cls(int(match["owner"]), int(match["part"]), match["answer"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         if self.answer == "no":
@@ -162,10 +146,12 @@ class ConfirmDoneButton(
 class SectionSelect(
     OwnedItem,
     discord.ui.DynamicItem[discord.ui.Select],
-    template=r"readjump:(?P<owner>\d+):(?P<part>\d+)",
+    id_format="readjump:{owner:int}:{part:int}",
 ):
     def __init__(self, owner: int, page: Page | None = None, part: int | None = None) -> None:
         number = page.part.number if page is not None else part
+        if number is None:
+            raise TypeError("a section select needs a page or a part number")
         options = []
         if page is not None:
             current = page.chunk.section
@@ -177,16 +163,10 @@ class SectionSelect(
             discord.ui.Select(
                 placeholder="Jump to a section…",
                 options=options or [discord.SelectOption(label="…")],
-                custom_id=f"readjump:{owner}:{number}",
+                custom_id=self.custom_id_for(owner=owner, part=number),
             )
         )
-        self.owner_id, self.part = owner, int(number or 0)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> SectionSelect:
-        return cls(int(match["owner"]), part=int(match["part"]))
+        self.owner_id, self.part = owner, number
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         section = self.item.values[0]
@@ -198,23 +178,17 @@ class SectionSelect(
 class ReadPartButton(
     OwnedItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"readpart:(?P<owner>\d+):(?P<part>\d+)",
+    id_format="readpart:{owner:int}:{part:int}",
 ):
     def __init__(self, owner: int, part: int) -> None:
         super().__init__(
             discord.ui.Button(
                 label=f"Read Part {part}",
                 style=discord.ButtonStyle.primary,
-                custom_id=f"readpart:{owner}:{part}",
+                custom_id=self.custom_id_for(owner=owner, part=part),
             )
         )
         self.owner_id, self.part = owner, part
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ReadPartButton:
-        return cls(int(match["owner"]), int(match["part"]))
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         page = await services_of(interaction).reading.open(self.owner_id, self.part)

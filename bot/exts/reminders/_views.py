@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import discord
 
@@ -30,6 +29,11 @@ def digest_embed(digest: Digest) -> discord.Embed:
         lines.append(f"📖 Part {info.number} · {info.title}, day {step.day}: {step.text}")
     for info in digest.monthly_quickrefs:
         lines.append(f"🗂️ Monthly review: `/quickref {info.number}` ({info.title})")
+    for info, accuracy in digest.weak_parts:
+        lines.append(
+            f"🎯 Part {info.number} · {info.title} is at {accuracy:.0%}: "
+            f"`/practice part:{info.number}` aims at it."
+        )
     low, high = digest.pace
     if digest.next_part is not None:
         lines.append(
@@ -64,7 +68,7 @@ async def render_digest(services: Services, item: OutboxItem) -> Rendered:
 class DigestButton(
     OwnedItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"digest:(?P<owner>\d+):(?P<action>review|hour|evening|tomorrow|pause)",
+    id_format="digest:{owner:int}:{action:review|hour|evening|tomorrow|pause}",
 ):
     LABELS: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
         "review": ("Start review", discord.ButtonStyle.success),
@@ -76,16 +80,9 @@ class DigestButton(
 
     def __init__(self, owner: int, action: str) -> None:
         label, style = self.LABELS[action]
-        super().__init__(
-            discord.ui.Button(label=label, style=style, custom_id=f"digest:{owner}:{action}")
-        )
+        custom_id = self.custom_id_for(owner=owner, action=action)
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=custom_id))
         self.owner_id, self.action = owner, action
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> DigestButton:
-        return cls(int(match["owner"]), match["action"])
 
     async def run(self, interaction: discord.Interaction[TutorBot]) -> None:
         services = services_of(interaction)

@@ -1,6 +1,9 @@
-"""/server reminders: where moderators send reminders that cannot go by DM."""
+"""/server reminders: where moderators send reminders that cannot go by DM.
+/server stats: how the server learns, as a picture and as text, for its moderators."""
 
 from __future__ import annotations
+
+import asyncio
 
 import discord
 from discord import app_commands
@@ -8,7 +11,10 @@ from discord.ext import commands
 
 from bot.bot import TutorBot
 from bot.errors import UserError
+from bot.exts.server._stats import stats_embed, stats_file
 from bot.services.outbox import ReminderChannel
+from bot.ui.access import asking_member, server_of
+from bot.ui.dashboard import render_dashboard
 
 NEEDS_MANAGE_SERVER = "Only members with the **Manage Server** permission can change this."
 
@@ -63,3 +69,19 @@ class ServerSettings(commands.Cog):
             await outbox.set_reminder_channel(guild.id, channel.id)
         text = describe(await outbox.reminder_channel(guild.id))
         await interaction.response.send_message(text, ephemeral=True)
+
+    # Moderators are members with Manage Server or the moderator role (`/drill role`), checked
+    # on every use. The /server group is shown to Manage Server only; a server that wants its
+    # moderator role to see it too allows the command for that role (Server Settings →
+    # Integrations).
+    @server.command(name="stats", description="How this server learns: a dashboard (moderators)")
+    async def stats(self, interaction: discord.Interaction[TutorBot]) -> None:
+        guild_id = server_of(interaction)
+        # The queries and the picture take a moment: answer Discord first, then follow up.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        stats = await self.bot.services.server_stats.dashboard(guild_id, asking_member(interaction))
+        name = interaction.guild.name if interaction.guild is not None else "This server"
+        png = await asyncio.to_thread(render_dashboard, stats, name)
+        await interaction.followup.send(
+            embed=stats_embed(stats), file=stats_file(png), ephemeral=True
+        )
