@@ -32,7 +32,7 @@ class ServerLearnerService(ServiceBase):
         last = self._noted.get(key)
         if last is not None and now - last < NOTE_EVERY:
             return False
-        async with self.sessions() as session:  # a read first: most members are not learners
+        async with self.sessions() as session:  # a read first: a non-learner costs no write
             known = await session.scalar(select(Learner.id).where(Learner.discord_id == discord_id))
         if known is None:
             return False  # not remembered: they may run /start in a moment

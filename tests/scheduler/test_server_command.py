@@ -15,8 +15,9 @@ async def test_the_command_is_for_moderators_in_servers(world: World) -> None:
     (server,) = [c for c in world.fake.commands() if c["name"] == "server"]
     assert int(server["default_member_permissions"]) == 1 << 5  # Manage Server
     assert server["dm_permission"] is False  # guild only
-    (reminders,) = server["options"]
-    assert reminders["name"] == "reminders"
+    reminders, stats = server["options"]  # /server stats: the dashboard (tests/server)
+    assert (reminders["name"], stats["name"]) == ("reminders", "stats")
+    assert stats.get("options", []) == []
     assert [o["name"] for o in reminders["options"]] == ["channel"]
     assert reminders["options"][0]["required"] is False
 
