@@ -87,23 +87,17 @@ def _revision(connection: sqlite3.Connection) -> str | None:
     return str(rows[0][0]) if len(rows) == 1 else None
 
 
-def backup_sqlite(source: Path, target: Path, *, force: bool = False) -> BackupResult:
-    """Copy the live database at `source` to `target`, consistently, while others write."""
-    if not source.is_file():
-        raise BackupError(f"There is no database at {source} to back up (check DATA_DIR).")
-    if target.exists() and not force:
-        raise BackupError(f"{target} already exists; choose another path or add --force.")
-    if target.is_dir():
-        raise BackupError(f"{target} is a directory; name the backup file.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    started = time.perf_counter()
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+def _copy_sqlite(source: Path, target: Path, suffix: str, *, timeout: float = 5.0) -> str | None:
+    """Copy `source` to `target` with SQLite's backup API (one read transaction, so others may
+    keep writing) into a temporary file that is renamed into place: a copy cut short never
+    bears the target's name. Returns the copy's schema revision."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}{suffix}")
+    tmp.unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=timeout)
     try:
-        tmp.unlink(missing_ok=True)
         dst = sqlite3.connect(tmp)
         try:
-            src.backup(dst)  # pages=-1: everything in one step, one read transaction
+            src.backup(dst)  # pages=-1: everything in one step
             # a single self-contained file: no -wal beside it to forget when copying it away
             dst.execute("PRAGMA journal_mode=DELETE")
             revision = _revision(dst)
@@ -115,6 +109,20 @@ def backup_sqlite(source: Path, target: Path, *, force: bool = False) -> BackupR
     finally:
         src.close()
     os.replace(tmp, target)
+    return revision
+
+
+def backup_sqlite(source: Path, target: Path, *, force: bool = False) -> BackupResult:
+    """Copy the live database at `source` to `target`, consistently, while others write."""
+    if not source.is_file():
+        raise BackupError(f"There is no database at {source} to back up (check DATA_DIR).")
+    if target.exists() and not force:
+        raise BackupError(f"{target} already exists; choose another path or add --force.")
+    if target.is_dir():
+        raise BackupError(f"{target} is a directory; name the backup file.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    revision = _copy_sqlite(source, target, ".partial", timeout=BUSY_TIMEOUT_S)
     return BackupResult(target, target.stat().st_size, time.perf_counter() - started, revision)
 
 
@@ -189,20 +197,5 @@ def restore_sqlite(backup: Path, database: Path, *, force: bool = False) -> tupl
             if old.exists():
                 os.replace(old, Path(f"{kept}{suffix}"))
     database.parent.mkdir(parents=True, exist_ok=True)
-    tmp = database.with_name(f".{database.name}.{os.getpid()}.restoring")
-    tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(tmp)
-        try:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            dst.close()
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        src.close()
-    os.replace(tmp, database)
+    _copy_sqlite(backup, database, ".restoring")
     return revision, kept
