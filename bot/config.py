@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+DISCORD_REQUESTS_PER_SECOND = 50  # the global limit of one bot, shared by all its processes
 
 
 def default_course_dir() -> Path:
@@ -41,6 +43,19 @@ class Settings(BaseSettings):
         default=None, gt=0, description="Guild that `tutorbot sync` targets by default"
     )
     log_level: str = Field(default="INFO", description="Python logging level")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text: one readable line per record; json: one JSON object"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Prometheus metrics port; unset: off"
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address the metrics server binds")
+    shard_count: int | None = Field(
+        default=None, ge=1, le=1000, description="Shards of the whole bot (all workers); unset: 1"
+    )
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = Field(
+        default=None, description="The shards this worker runs, e.g. 0,1; unset: all of them"
+    )
     content_dir: Path = Field(default_factory=default_course_dir, description="Course directory")
     health_max_age: float = Field(
         default=90.0, gt=0, description="Seconds after which the bot's heartbeat counts as stale"
@@ -65,6 +80,30 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_token_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            return tuple(parts) if parts else None
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("SHARD_IDS needs SHARD_COUNT (the shards of all workers together)")
+        wrong = sorted({i for i in self.shard_ids if not 0 <= i < self.shard_count})
+        if wrong:
+            raise ValueError(
+                f"SHARD_IDS {wrong} outside 0..{self.shard_count - 1} "
+                f"(SHARD_COUNT={self.shard_count})"
+            )
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError("SHARD_IDS lists a shard twice")
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -97,6 +136,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'tutor.db').resolve()}"
+
+    @property
+    def workers(self) -> int:
+        """How many worker processes share the bot, assuming each runs as many shards as this
+        one (1 without sharding)."""
+        if self.shard_count is None or self.shard_ids is None:
+            return 1
+        return -(-self.shard_count // len(self.shard_ids))
 
     @property
     def health_file(self) -> Path:
