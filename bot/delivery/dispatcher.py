@@ -3,13 +3,13 @@
 The loop (`Dispatcher`)
   Sleeps until the earliest claimable row, at most `MAX_SLEEP` (5 min); `notify(due_at)` wakes
   it early when a row is enqueued for before the moment it sleeps until (OutboxService calls it
-  for rows enqueued in this process; rows enqueued by another process are seen at the next
-  wake). There is no fixed polling interval. Awake, it claims due rows under a `LEASE` (60 s),
-  sends them at most `send_rate` requests a second (`Pacer`, a per-process cap, by default
-  bot.config.OUTBOX_SEND_RATE against Discord's 50/s for the whole bot; opening a DM channel
-  counts too), up to `MAX_IN_FLIGHT` at once, and marks each sent. The bot starts it once
-  connected and stops it on close: nothing new is claimed and sends in flight get `STOP_GRACE`
-  (5 s) to finish.
+  for rows enqueued in this process; on PostgreSQL a LISTEN connection calls it for rows any
+  process enqueues, bot/services/outbox_wakeups.py). There is no fixed polling interval.
+  Awake, it claims due rows under a `LEASE` (60 s), sends them at most `send_rate` requests a
+  second (`Pacer`, a per-process cap, by default bot.config.OUTBOX_SEND_RATE against Discord's
+  50/s for the whole bot, shared by its workers; opening a DM channel counts too), up to
+  `MAX_IN_FLIGHT` at once, and marks each sent. The bot starts it once connected and stops it
+  on close: nothing new is claimed and sends in flight get `STOP_GRACE` (5 s) to finish.
 
 Never lost, never doubled
   Every row has a nonce, sent with discord.py's `enforce_nonce`. A row whose dispatcher died
@@ -67,6 +67,7 @@ from typing import Any, Protocol, TypeVar
 
 from bot.config import OUTBOX_SEND_RATE
 from bot.services.outbox import NO_ROUTE, OutboxItem, OutboxService
+from bot.services.outbox_wakeups import WakeupListener
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +236,9 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._target: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        # PostgreSQL: rows other processes enqueue wake this loop too (outbox_wakeups.py).
+        self.wakeups = WakeupListener(outbox.engine, self.notify) if outbox.shared else None
+        self._listening: asyncio.Task[None] | None = None
         self._stopping = False
         self.started_at: datetime | None = None
         self._sent: list[int] = []
@@ -252,6 +256,8 @@ class Dispatcher:
         self._stopping = False
         self.started_at = self.clock()
         self.outbox.subscribe(self.notify)
+        if self.wakeups is not None:
+            self._listening = asyncio.create_task(self.wakeups.run(), name="outbox-wakeups")
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
@@ -262,6 +268,11 @@ class Dispatcher:
         """
         task, self._task = self._task, None
         self.outbox.unsubscribe(self.notify)
+        listening, self._listening = self._listening, None
+        if listening is not None:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
         if task is None:
             return
         self._stopping = True

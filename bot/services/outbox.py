@@ -6,8 +6,10 @@ with the *same* nonce, which Discord (`enforce_nonce`) answers with the message 
 created. Nothing is lost and nothing is doubled.
 
 Several dispatchers: on PostgreSQL rows are picked with `SELECT ... FOR UPDATE SKIP LOCKED`, so
-two workers never take the same row. SQLite has one dispatcher per database; it looks the due
-ids up, then leases them with one `UPDATE ... WHERE id IN (...)` that checks them again.
+two workers never take the same row, and a row enqueued or moved by any process wakes them all
+(NOTIFY, bot/services/outbox_wakeups.py). SQLite has one dispatcher per database (bot/app.py
+refuses a second process's); it looks the due ids up, then leases them with one
+`UPDATE ... WHERE id IN (...)` that checks them again.
 
 A row waiting for a retry stays `pending` with `lease_until` set to the retry time: `due_at`
 keeps the moment it was meant for, so lateness is always measured from there.
@@ -25,9 +27,10 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.services.base import ServiceBase
+from bot.services.outbox_wakeups import notify_workers
 from storage.models import GuildSettings, Learner, OutboxMessage
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
@@ -99,6 +102,15 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if postgres else sqlite.insert
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """What waits in the outbox: `/admin status` and the metrics show it."""
+
+    pending: int  # rows not yet sent, failed or cancelled, due or not
+    due: int  # of those, the ones due now (in a lease, or waiting for a retry, included)
+    oldest_due: datetime | None  # the due time of the oldest of them
+
+
 @dataclass
 class OutboxService(ServiceBase):
     """Enqueue, claim, mark; plus the guild settings and learner flags delivery depends on."""
@@ -155,6 +167,8 @@ class OutboxService(ServiceBase):
                 stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
             row_id = await session.scalar(stmt.returning(OutboxMessage.id))
             created = row_id is not None
+            if created and self.shared:
+                await notify_workers(session, due_at)
             if not created:
                 row_id = await session.scalar(
                     select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
@@ -186,7 +200,7 @@ class OutboxService(ServiceBase):
         movable = (OutboxMessage.id == row_id) & or_(
             OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now
         )
-        moved = bool(await self._set(movable, due_at=_aware(due_at), lease_until=None))
+        moved = bool(await self._set(movable, wake=due_at, due_at=_aware(due_at), lease_until=None))
         if moved:
             self._announce(due_at)
         return moved
@@ -209,7 +223,7 @@ class OutboxService(ServiceBase):
             & or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
         )
         pick = select(OutboxMessage.id).where(claimable).order_by(OutboxMessage.due_at).limit(limit)
-        if self._postgres:
+        if self.shared:
             async with self.sessions.begin() as session:
                 ids = list(await session.scalars(pick.with_for_update(skip_locked=True)))
                 return await self._lease(session, ids, claimable, now + lease)
@@ -221,9 +235,13 @@ class OutboxService(ServiceBase):
             return await self._lease(session, ids, claimable, now + lease)
 
     @property
-    def _postgres(self) -> bool:
-        bind = self.sessions.kw.get("bind")
-        return bind is not None and bind.dialect.name == "postgresql"
+    def engine(self) -> AsyncEngine:
+        return self.sessions.kw["bind"]
+
+    @property
+    def shared(self) -> bool:
+        """True on PostgreSQL, where several worker processes may dispatch the outbox."""
+        return self.engine.dialect.name == "postgresql"
 
     async def _lease(
         self, session: AsyncSession, ids: list[int], claimable: Any, until: datetime
@@ -280,6 +298,20 @@ class OutboxService(ServiceBase):
         times = [t for t in (first_free, first_lease) if t is not None]
         return min(times) if times else None
 
+    async def backlog(self) -> Backlog:
+        now = self.clock()
+        due = (OutboxMessage.status == PENDING) & (OutboxMessage.due_at <= now)
+        async with self.sessions() as session:
+            pending = await session.scalar(
+                select(func.count()).where(OutboxMessage.status == PENDING)
+            )
+            due_count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(OutboxMessage.due_at)).where(due)
+                )
+            ).one()
+        return Backlog(pending=pending or 0, due=due_count, oldest_due=oldest)
+
     async def mark_sent(self, *row_ids: int) -> int:
         """Mark rows sent, in one statement; how many were still pending."""
         return await self._set(
@@ -309,13 +341,16 @@ class OutboxService(ServiceBase):
                 .values(lease_until=not_before, attempts=OutboxMessage.attempts - 1)
             )
 
-    async def _set(self, which: Any, **values: Any) -> int:
-        """Update the pending rows `which` selects; how many changed."""
+    async def _set(self, which: Any, *, wake: datetime | None = None, **values: Any) -> int:
+        """Update the pending rows `which` selects; how many changed. `wake`: the rows are
+        due then, tell the other workers."""
         statement = update(OutboxMessage).where(which, OutboxMessage.status == PENDING)
         async with self.sessions.begin() as session:
             result = await session.execute(
                 statement.values(**values), execution_options={"synchronize_session": False}
             )
+            if wake is not None and self.shared and result.rowcount:  # type: ignore[attr-defined]
+                await notify_workers(session, wake)
         # (type: ignore on the next line) an UPDATE's result is a CursorResult
         return int(result.rowcount)  # type: ignore[attr-defined]
 

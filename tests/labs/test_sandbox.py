@@ -118,11 +118,7 @@ async def test_a_fork_bomb_is_held_by_the_pids_limit(labs: LabService) -> None:
 async def test_a_fork_bomb_in_a_build_step_is_held_too(labs: LabService) -> None:
     if not labs.sandbox.build_pids_limited:
         pytest.skip("this host does not let the tests set a pids limit on build steps")
-    text = (
-        "FROM busybox:latest\n"
-        f"RUN {FORK_BOMB_THEN_COUNT} > /count\n"
-        'CMD ["cat", "/count"]\n'
-    )
+    text = f'FROM busybox:latest\nRUN {FORK_BOMB_THEN_COUNT} > /count\nCMD ["cat", "/count"]\n'
     grade = await graded(labs, text, exercise(exit_code=0))
     built, why = detail(grade, "the image builds")
     assert built, why

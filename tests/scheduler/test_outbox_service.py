@@ -178,3 +178,19 @@ async def test_claimed_rows_come_earliest_first_within_the_limit(
     async with services.sessions() as session:
         row = await session.get(OutboxMessage, ids[1])
     assert row is not None and row.status == SENT and row.sent_at == vt()
+
+
+async def test_backlog_counts_what_waits_and_dates_the_oldest_due_row(
+    services: Services, vt: VirtualTime
+) -> None:
+    empty = await services.outbox.backlog()
+    assert (empty.pending, empty.due, empty.oldest_due) == (0, 0, None)
+    old = await services.outbox.enqueue("digest", due_at=vt() - LEASE, payload={})
+    await services.outbox.enqueue("digest", due_at=vt(), payload={})
+    await services.outbox.enqueue("digest", due_at=vt() + LEASE, payload={})  # not due yet
+    done = await services.outbox.enqueue("digest", due_at=vt() - 2 * LEASE, payload={})
+    await services.outbox.mark_sent(done)
+    backlog = await services.outbox.backlog()
+    assert (backlog.pending, backlog.due, backlog.oldest_due) == (3, 2, vt() - LEASE)
+    await services.outbox.cancel(old)
+    assert (await services.outbox.backlog()).oldest_due == vt()

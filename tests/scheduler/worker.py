@@ -1,9 +1,11 @@
 """A dispatcher in a process of its own, for the kill -9 test (and anyone curious).
 
-    python -m tests.scheduler.worker DATABASE_URL API_URL TOKEN [--lease S] [--rate N]
+    python -m tests.scheduler.worker DATABASE_URL API_URL TOKEN [--lease S] [--rate N] [--until N]
 
 It logs in over REST only (no gateway: sending needs none), sends what is due, and exits 0
-once nothing is pending, printing how many messages it sent itself (`sent N`).
+once nothing is pending (with `--until N`: once it has sent N messages itself), printing how
+many messages it sent itself (`sent N`). On PostgreSQL it prints `listening` once other
+processes' rows can wake it.
 """
 
 from __future__ import annotations
@@ -31,12 +33,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def spawn(
-    database_url: str, fake: FakeDiscord, *, lease: float, rate: float
+    database_url: str, fake: FakeDiscord, *, lease: float, rate: float, until: int = 0
 ) -> asyncio.subprocess.Process:
     """Start a worker process against `fake`; read its output with `communicate()`."""
     return await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "tests.scheduler.worker", database_url, fake.api_url),
-        *(fake.token, "--lease", str(lease), "--rate", str(rate)),
+        *(fake.token, "--lease", str(lease), "--rate", str(rate), "--until", str(until)),
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -51,7 +53,13 @@ class CountingSender(DiscordSender):
         self.sent += 1
 
 
-async def work(url: str, api_url: str, token: str, lease: float, rate: float) -> None:
+async def finished(sender: CountingSender, services: Services, until: int) -> bool:
+    if until:
+        return sender.sent >= until
+    return not await count_rows(services, PENDING)
+
+
+async def work(url: str, api_url: str, token: str, lease: float, rate: float, until: int) -> None:
     discord.http.Route.BASE = api_url
     engine = create_engine(url)
     services = Services(
@@ -66,8 +74,11 @@ async def work(url: str, api_url: str, token: str, lease: float, rate: float) ->
         )
         dispatcher.start()
         print("started", flush=True)
+        if dispatcher.wakeups is not None:
+            await asyncio.wait_for(dispatcher.wakeups.listening.wait(), 10)
+            print("listening", flush=True)
         while True:
-            if not await count_rows(services, PENDING):
+            if await finished(sender, services, until):
                 break
             await asyncio.sleep(0.05)
         await dispatcher.stop()
@@ -84,8 +95,9 @@ def main() -> None:
     parser.add_argument("token")
     parser.add_argument("--lease", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--until", type=int, default=0)
     args = parser.parse_args()
-    asyncio.run(work(args.url, args.api_url, args.token, args.lease, args.rate))
+    asyncio.run(work(args.url, args.api_url, args.token, args.lease, args.rate, args.until))
 
 
 if __name__ == "__main__":
