@@ -8,16 +8,19 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import discord
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bot import TutorBot
-from bot.config import Settings
+from bot.config import DISCORD_REQUESTS_PER_SECOND, Settings
 from bot.services import Services
 from bot.services.groups import GroupLimits
 from content.store import CourseStore
 from storage.db import create_engine, create_sessionmaker
+from storage.dispatch_lock import DispatchLocked, hold_dispatch_lock
 from storage.migrate import schema_status, upgrade
 
 log = logging.getLogger(__name__)
@@ -71,30 +74,62 @@ async def ensure_schema(engine: AsyncEngine) -> None:
         )
 
 
-def build_bot(app: App, *, heartbeat: bool = True) -> TutorBot:
-    health_file = app.settings.health_file if heartbeat else None
+def build_bot(app: App, *, heartbeat: bool = True, dispatch: bool = True) -> TutorBot:
+    settings = app.settings
     return TutorBot(
-        app.services, health_file=health_file, outbox_send_rate=app.settings.outbox_send_rate
+        app.services,
+        health_file=settings.health_file if heartbeat else None,
+        outbox_send_rate=settings.outbox_send_rate,
+        shard_count=settings.shard_count,
+        shard_ids=settings.shard_ids,
+        dispatch=dispatch,
     )
+
+
+def may_dispatch(settings: Settings, stack: contextlib.ExitStack) -> bool:
+    """Whether this process dispatches the outbox: always on PostgreSQL (workers share it); on
+    SQLite only the process that holds the database's dispatch lock, kept until `stack` ends."""
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return True
+    try:
+        stack.enter_context(hold_dispatch_lock(Path(url.database)))
+    except DispatchLocked as refused:
+        log.error("%s", refused)
+        return False
+    return True
+
+
+def warn_about_send_rate(settings: Settings) -> None:
+    if settings.outbox_send_rate * settings.workers > DISCORD_REQUESTS_PER_SECOND:
+        log.warning(
+            "%d workers sending up to OUTBOX_SEND_RATE=%g messages a second each exceed "
+            "Discord's %d requests a second for the whole bot: lower OUTBOX_SEND_RATE",
+            settings.workers,
+            settings.outbox_send_rate,
+            DISCORD_REQUESTS_PER_SECOND,
+        )
 
 
 async def run_bot(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then finish in-flight work and close everything cleanly."""
     assert settings.discord_token is not None
+    warn_about_send_rate(settings)
     async with open_app(settings) as app:
         scheduled = await app.services.reminders.ensure_all()
         if scheduled:
             log.info("planned the next digest of %d learner(s)", scheduled)
-        bot = build_bot(app)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in STOP_SIGNALS:
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await _serve(bot, settings.discord_token.get_secret_value(), stop)
-        finally:
+        with contextlib.ExitStack() as stack:
+            bot = build_bot(app, dispatch=may_dispatch(settings, stack))
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
             for sig in STOP_SIGNALS:
-                loop.remove_signal_handler(sig)
+                loop.add_signal_handler(sig, stop.set)
+            try:
+                await _serve(bot, settings.discord_token.get_secret_value(), stop)
+            finally:
+                for sig in STOP_SIGNALS:
+                    loop.remove_signal_handler(sig)
         log.info("stopped cleanly")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import discord
@@ -50,15 +51,24 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
         await report_error(interaction, error)
 
 
-class TutorBot(commands.Bot):
+class TutorBot(commands.AutoShardedBot):
+    """One worker of the bot: the shards `shard_ids` of `shard_count` (all of them by default,
+    as many as Discord recommends), and, when `dispatch` is true, an outbox dispatcher."""
+
     def __init__(
         self,
         services: Services,
         *,
         health_file: Path | None = None,
         outbox_send_rate: float = OUTBOX_SEND_RATE,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
+        dispatch: bool = True,
     ) -> None:
         super().__init__(
+            # None (all shards) is discord.py's own default, though its annotation omits it
+            shard_ids=None if shard_ids is None else list(shard_ids),  # type: ignore[arg-type]
+            shard_count=shard_count,
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -67,6 +77,7 @@ class TutorBot(commands.Bot):
         )
         self.services = services
         self.draining = False
+        self.dispatch_outbox = dispatch
         self._health_file = health_file
         self._heartbeat_task: asyncio.Task[None] | None = None
         # Features register how their outbox kinds look (see bot.delivery); the dispatcher
@@ -106,8 +117,10 @@ class TutorBot(commands.Bot):
             await interaction.followup.send(notice, ephemeral=True)
 
     async def on_ready(self) -> None:
-        log.info("connected as %s", self.user)
-        self.dispatcher.start()
+        shards = ",".join(str(i) for i in sorted(self.shards))
+        log.info("connected as %s (shards %s of %s)", self.user, shards, self.shard_count)
+        if self.dispatch_outbox:
+            self.dispatcher.start()
         await self._write_heartbeat()
 
     async def _beat(self) -> None:
