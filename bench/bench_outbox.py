@@ -15,6 +15,12 @@ lateness  `--lateness-rows` reminders due at random moments over `--lateness-win
           and, side by side in the same run against the same emulator, the same number by a
           plain loop that polls the outbox every 60 s (paced at 20/s too). Lateness = when
           the emulator received the message - the row's due time. Target: dispatcher p99 <= 1 s.
+workers   `--worker-rows` reminders, all due, on PostgreSQL, sent by one worker process at
+          `--cap` and then (same rows, fresh database) by two worker processes at `--cap`/2 each
+          (tests/scheduler/worker.py: a dispatcher in a process of its own), against one
+          emulator with Discord's limit shared by both. Reported per run: seconds, sustained
+          rate, each worker's share, 429s, duplicates and missing messages (target: zero of
+          both and no 429s), and rows claimed more than once.
 claim     The claim query (`OutboxService.claim_due`, 100 rows) and the idle query
           (`next_due`) on outboxes of each size: 98% sent history, 2% pending spread over the
           next day, of which 100 are due now. Each timed 30 times (claimed rows released,
@@ -69,6 +75,7 @@ from tests.scheduler.helpers import (  # noqa: E402
     insert_due,
     learner_ids,
 )
+from tests.scheduler.worker import spawn  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DISCORD_LIMIT = 50  # requests a second, per bot, all routes
@@ -313,6 +320,65 @@ async def _both_done(*services: Services) -> bool:
     return all([await _none_pending(s) for s in services])
 
 
+# -- workers -----------------------------------------------------------------------------
+
+
+async def bench_workers(rows: int, cap: float, pg_url: str) -> None:
+    print(f"workers: {rows} reminders on PostgreSQL, emulator limit {DISCORD_LIMIT}/s shared")
+    print(
+        f"  {'':24} {'seconds':>7} {'sent':>8} {'peak':>5} {'shares':>11} {'429s':>5} "
+        f"{'dup':>4} {'miss':>5} {'reclaim':>7}"
+    )
+    for count in (1, 2):
+        await _run_workers(rows, count, cap / count, pg_url)
+
+
+async def _run_workers(rows: int, count: int, rate: float, pg_url: str) -> None:
+    users = [FakeUser(username=f"learner{i}") for i in range(100)]
+    async with (
+        scratch_database("postgresql", pg_url) as url,
+        open_services(url) as services,
+        LimitedDiscord(users=users) as fake,
+    ):
+        tags = await insert_due(services, await add_learners(services, users), rows, _now())
+        started = time.monotonic()
+        workers = [await spawn(url, fake, lease=60, rate=rate) for _ in range(count)]
+        outputs = [await worker.communicate() for worker in workers]
+        elapsed = time.monotonic() - started
+        for worker, (_out, err) in zip(workers, outputs, strict=True):
+            if worker.returncode:
+                raise SystemExit(f"a worker failed:\n{err.decode()[-2000:]}")
+        shares = [int(out.decode().rsplit("sent ", 1)[1]) for out, _err in outputs]
+        created = sorted(
+            r.time for r in fake.find_requests("POST", "/channels/*/messages") if r.status == 200
+        )
+        requests = sorted(r.time for r in fake.find_requests("POST", "*") if r.status == 200)
+        delivered = delivered_tags(fake, users)
+        async with services.sessions() as session:
+            claims = await session.scalar(text("SELECT sum(attempts) FROM outbox"))
+    sustained = (len(created) - 1) / (created[-1] - created[0])
+    doubled = sum(n - 1 for n in delivered.values() if n > 1)
+    missing = sum(1 for tag in tags if tag not in delivered)
+    label = f"{count} worker{'s' if count > 1 else ''} at {rate:g}/s each"
+    print(
+        f"  {label:24} {elapsed:7.1f} {sustained:6.2f}/s {_busiest_second(requests):5} "
+        f"{'+'.join(map(str, shares)):>11} {fake.limited:5} {doubled:4} {missing:5} "
+        f"{claims - rows:7}"
+    )
+
+
+def _busiest_second(times: list[float]) -> int:
+    """The most requests in any one-second window (Discord's limit is 50)."""
+    window: deque[float] = deque()
+    busiest = 0
+    for t in times:
+        window.append(t)
+        while t - window[0] >= 1.0:
+            window.popleft()
+        busiest = max(busiest, len(window))
+    return busiest
+
+
 # -- the claim query ---------------------------------------------------------------------
 
 
@@ -401,6 +467,8 @@ async def main(args: argparse.Namespace) -> None:
         await bench_rate(args.rows, args.cap)
     if args.part in ("lateness", "all"):
         await bench_lateness(args.lateness_rows, args.lateness_window)
+    if args.part in ("workers", "all"):
+        await bench_workers(args.worker_rows, args.cap, args.pg_url)
     if args.part in ("claim", "all"):
         print("claim query:")
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
@@ -411,9 +479,11 @@ async def main(args: argparse.Namespace) -> None:
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--part", choices=["rate", "lateness", "claim", "all"], default="all")
+    parts = ["rate", "lateness", "workers", "claim", "all"]
+    parser.add_argument("--part", choices=parts, default="all")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--cap", type=float, default=45.0)
+    parser.add_argument("--worker-rows", type=int, default=2000)
     parser.add_argument("--lateness-rows", type=int, default=300)
     parser.add_argument("--lateness-window", type=float, default=150.0)
     parser.add_argument("--claim-sizes", default="10000,1000000")
