@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,12 @@ Without a token you can try the tutor right here in the terminal:
 
 def _settings() -> Settings:
     settings = load_settings()
-    setup_logging(settings.log_level, secrets=[_token(settings) or ""])
+    setup_logging(
+        settings.log_level,
+        secrets=[_token(settings) or ""],
+        log_format=settings.log_format,
+        context={"shards": list(settings.shard_ids)} if settings.shard_ids else None,
+    )
     return settings
 
 
@@ -152,6 +158,62 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+PROGRESS_EVERY = 1.0  # seconds between the progress lines of `db copy`
+
+
+class _CopyProgress:
+    """Rows copied so far, on stderr, at most every PROGRESS_EVERY seconds: a long copy shows
+    that it moves, a short one stays quiet. A table shown once is shown again when done."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.table = ""
+
+    def __call__(self, table: str, copied: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY or (copied == total and table == self.table):
+            print(f"  {table}: {copied:,} of {total:,} rows", file=sys.stderr, flush=True)
+            self.last, self.table = now, table
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """Copy every row into an empty database (SQLite to PostgreSQL, or back), the bot stopped."""
+    from bot.health import fresh_heartbeat
+    from storage.copy import CopyError, copy_database, parse_url, same_database, shown
+
+    settings = _settings()
+    try:
+        configured = parse_url(settings.resolved_database_url, "configured database")
+        source = parse_url(args.source or settings.resolved_database_url, "--from URL")
+        target = parse_url(args.target, "--to URL")
+        beat = fresh_heartbeat(settings.health_file, settings.health_max_age)
+        if beat is not None and any(same_database(url, configured) for url in (source, target)):
+            print(
+                f"The bot is running (process {beat.pid}, heartbeat in {settings.health_file}): "
+                "stop it before copying its database, then start it on the new one.",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"Copying {shown(source)} to {shown(target)}...", file=sys.stderr)
+        report = asyncio.run(copy_database(source, target, progress=_CopyProgress()))
+    except CopyError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    created = "; the target's schema was created first" if report.migrated else ""
+    print(
+        f"Copied {report.total:,} rows in {len(report.rows)} tables from {report.source} to "
+        f"{report.target} in {report.seconds:.2f} s (schema revision {report.revision}{created})."
+    )
+    width = max(len(name) for name in report.rows)
+    for name, rows in report.rows.items():
+        print(f"  {name:<{width}}  {rows:>9,}")
+    print("Verified: every table has as many rows in the target as in the source.")
+    print("Next: set DATABASE_URL to the target, then start the bot.")
+    return 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings.discord_token is None:
@@ -259,6 +321,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace an earlier <name>.before-restore"
     )
     restore.set_defaults(func=cmd_db_restore)
+    copy = db_sub.add_parser(
+        "copy",
+        help="Copy every row into an empty database, e.g. SQLite to PostgreSQL (bot stopped).",
+    )
+    copy.add_argument(
+        "--from", dest="source", metavar="URL", help="the database to copy (default: the bot's)"
+    )
+    copy.add_argument("--to", dest="target", metavar="URL", required=True, help="an empty database")
+    copy.set_defaults(func=cmd_db_copy)
     sync = add("sync", cmd_sync, "Register the slash commands with Discord.")
     where = sync.add_mutually_exclusive_group()
     where.add_argument("--guild", type=int, help="guild id (default: DEV_GUILD_ID)")

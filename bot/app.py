@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bot import TutorBot
 from bot.config import DISCORD_REQUESTS_PER_SECOND, Settings
+from bot.metrics import Metrics, MetricsServer
 from bot.services import Services
 from bot.services.groups import GroupLimits
 from content.store import CourseStore
@@ -83,7 +84,31 @@ def build_bot(app: App, *, heartbeat: bool = True, dispatch: bool = True) -> Tut
         shard_count=settings.shard_count,
         shard_ids=settings.shard_ids,
         dispatch=dispatch,
+        metrics=Metrics(database=app.engine.dialect.name),
     )
+
+
+@contextlib.asynccontextmanager
+async def serve_metrics(bot: TutorBot, settings: Settings) -> AsyncIterator[MetricsServer | None]:
+    """`GET /metrics` on METRICS_HOST:METRICS_PORT while the bot runs; nothing when no port."""
+    if settings.metrics_port is None:
+        yield None
+        return
+    host, port = settings.metrics_host, settings.metrics_port
+    server = MetricsServer(bot.metrics)
+    try:
+        await server.start(host, port)
+    except OSError as exc:
+        raise StartupError(
+            f"Cannot serve metrics on {host}:{port} (METRICS_HOST, METRICS_PORT): "
+            f"{exc.strerror or exc}. Choose a free port, or leave METRICS_PORT empty for no "
+            "metrics."
+        ) from None
+    log.info("metrics at http://%s:%d/metrics", host, server.port)
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 def may_dispatch(settings: Settings, stack: contextlib.ExitStack) -> bool:
@@ -126,7 +151,8 @@ async def run_bot(settings: Settings) -> None:
             for sig in STOP_SIGNALS:
                 loop.add_signal_handler(sig, stop.set)
             try:
-                await _serve(bot, settings.discord_token.get_secret_value(), stop)
+                async with serve_metrics(bot, settings):
+                    await _serve(bot, settings.discord_token.get_secret_value(), stop)
             finally:
                 for sig in STOP_SIGNALS:
                     loop.remove_signal_handler(sig)

@@ -15,6 +15,8 @@ from bot.config import OUTBOX_SEND_RATE
 from bot.delivery import DiscordSender, Dispatcher, Renderers
 from bot.exts import walk_extensions
 from bot.health import clear_heartbeat, write_heartbeat
+from bot.metrics import OK, REFUSED, Metrics
+from bot.metrics.interactions import finished, started
 from bot.services import Services
 from bot.ui.errors import RESTARTING, reply_error, report_error
 
@@ -35,8 +37,10 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
     """One error handler for every command, and a polite refusal while shutting down."""
 
     async def interaction_check(self, interaction: discord.Interaction[TutorBot]) -> bool:
+        started(interaction)
         if self.client.draining:
             await reply_error(interaction, RESTARTING)
+            finished(interaction, REFUSED)
             return False
         # Reminders that could not reach this learner: say so after the command has answered.
         notice = await self.client.services.outbox.unreachable_notice(interaction.user.id)
@@ -64,6 +68,7 @@ class TutorBot(commands.AutoShardedBot):
         shard_count: int | None = None,
         shard_ids: Sequence[int] | None = None,
         dispatch: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         super().__init__(
             # None (all shards) is discord.py's own default, though its annotation omits it
@@ -76,6 +81,7 @@ class TutorBot(commands.AutoShardedBot):
             help_command=None,
         )
         self.services = services
+        self.started_at = services.clock()  # for /admin status: this process's uptime
         self.draining = False
         self.dispatch_outbox = dispatch
         self._health_file = health_file
@@ -83,10 +89,15 @@ class TutorBot(commands.AutoShardedBot):
         # Features register how their outbox kinds look (see bot.delivery); the dispatcher
         # starts once connected (never for `tutorbot sync`, which only logs in).
         self.outbox_renderers = Renderers()
+        # This bot's own registry (bot.metrics); /metrics is served by bot.app while it runs.
+        self.metrics = metrics or Metrics()
+        self.metrics.watch(self.gateway_latencies, services.outbox)
+        services.labs.job_observer = self.metrics.lab_job
         self.dispatcher = Dispatcher(
             services.outbox,
             DiscordSender(self, self.outbox_renderers),
             send_rate=outbox_send_rate,
+            observer=self.metrics,
         )
 
     async def setup_hook(self) -> None:
@@ -112,9 +123,18 @@ class TutorBot(commands.AutoShardedBot):
     async def on_app_command_completion(
         self, interaction: discord.Interaction[TutorBot], _command: object
     ) -> None:
+        finished(interaction, OK)
         notice = interaction.extras.get("unreachable_notice")
         if notice and interaction.response.is_done():
             await interaction.followup.send(notice, ephemeral=True)
+
+    def gateway_latencies(self) -> list[tuple[int, float]]:
+        """(shard id, seconds between heartbeat and acknowledgement) of each connected shard."""
+        return [
+            (shard_id, shard.latency)
+            for shard_id, shard in self.shards.items()
+            if not shard.is_closed()
+        ]
 
     async def on_ready(self) -> None:
         shards = ",".join(str(i) for i in sorted(self.shards))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from content.chunker import DEFAULT_TARGET
@@ -36,6 +37,7 @@ class CourseStore:
         self._course: Course = result.course
         self.problems = result.problems  # the warnings of the course in use
         self.generation = 1  # counts the courses loaded, for caches keyed on the course
+        self.loaded_at = datetime.now(UTC)  # when the course in use was loaded
 
     @property
     def course(self) -> Course:
@@ -50,4 +52,5 @@ class CourseStore:
                 self._course = result.course
                 self.problems = result.problems
                 self.generation += 1
+                self.loaded_at = datetime.now(UTC)
             return result.problems

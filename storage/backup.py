@@ -18,11 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy.engine import URL, make_url
 
-from storage.migrate import alembic_config, head_revision
+from storage.migrate import head_revision, is_known_revision
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 30.0
@@ -149,11 +147,7 @@ def check_backup(path: Path) -> str:
         connection.close()
     if revision is None:
         raise BackupError(f"{path} is not a database of this bot: it has no alembic_version.")
-    try:
-        known = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
-    except CommandError:
-        known = None
-    if known is None:
+    if not is_known_revision(revision):
         raise BackupError(
             f"{path} is at schema revision {revision}, which this version of the bot does not "
             f"know (its newest is {head_revision()}): restore it with the newer bot that made it."

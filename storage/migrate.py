@@ -32,6 +32,12 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def is_known_revision(revision: str) -> bool:
+    """Whether this version of the bot has a migration with that id (a newer bot's is not)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return revision in {step.revision for step in script.walk_revisions()}
+
+
 @dataclass(frozen=True)
 class SchemaStatus:
     current: str | None

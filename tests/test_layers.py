@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,14 @@ def test_lower_layers_never_import_the_bot(package: str) -> None:
         for path in (ROOT / package).rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_every_feature_is_in_the_independence_contract() -> None:
+    """A new feature under bot/exts/ is checked by lint-imports only once the contract lists it."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    [independent] = [c for c in contracts if c["type"] == "independence"]
+    features = {
+        f"bot.exts.{path.parent.name}" for path in (ROOT / "bot" / "exts").glob("*/__init__.py")
+    }
+    assert features and features == set(independent["modules"])

@@ -172,6 +172,36 @@ class Sender(Protocol):
     async def tell_moderators(self, guild_id: int, text: str) -> bool: ...
 
 
+class DeliveryObserver(Protocol):
+    """Told how each attempt ended, for the metrics (bot.metrics.Metrics); a failure's reason
+    is `failure_reason`'s word or "gave_up" (too many attempts)."""
+
+    def outbox_sent(self, kind: str, lateness: float) -> None: ...
+
+    def outbox_failed(self, kind: str, reason: str) -> None: ...
+
+    def outbox_retried(self, kind: str) -> None: ...
+
+
+class _Unobserved:
+    def outbox_sent(self, kind: str, lateness: float) -> None:
+        pass
+
+    def outbox_failed(self, kind: str, reason: str) -> None:
+        pass
+
+    def outbox_retried(self, kind: str) -> None:
+        pass
+
+
+def failure_reason(exc: Undeliverable) -> str:
+    """Why a row failed, in one word: no route to the learner (DMs closed, no usable
+    reminder channel), a channel the bot cannot post in, or Discord refused the message."""
+    if isinstance(exc, ChannelUnusable):
+        return "channel"
+    return "no_route" if exc.reason == NO_ROUTE else "refused"
+
+
 # -- pacing ------------------------------------------------------------------------------
 
 
@@ -219,9 +249,11 @@ class Dispatcher:
         fold_after: Mapping[str, timedelta] = FOLD_AFTER,
         sleep: Sleep = asyncio.sleep,
         clock: Clock | None = None,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         self.outbox = outbox
         self.sender = sender
+        self.observer: DeliveryObserver = observer or _Unobserved()
         self.clock = clock or outbox.clock
         self.lease = lease
         self.send_timeout = min(SEND_TIMEOUT, lease.total_seconds() / 2)
@@ -376,6 +408,7 @@ class Dispatcher:
         if item.attempts > MAX_ATTEMPTS:
             error = f"gave up after {MAX_ATTEMPTS} attempts; last: {item.last_error}"
             await self._db(self.outbox.mark_failed(item.id, error, None))
+            self.observer.outbox_failed(item.kind, "gave_up")
             return
         late = self._fell_due_while_offline(item, now)
         try:
@@ -384,6 +417,7 @@ class Dispatcher:
         except Undeliverable as exc:
             log.info("outbox: row %s (%s) failed: %s", item.id, item.kind, exc.reason)
             await self._db(self.outbox.mark_failed(item.id, exc.reason, None))
+            self.observer.outbox_failed(item.kind, failure_reason(exc))
         except (TryLater, TimeoutError) as exc:
             await self._retry_later(item, exc)
         except Exception as exc:
@@ -391,6 +425,8 @@ class Dispatcher:
             await self._retry_later(item, TryLater(f"error: {exc!r}"[:500]))
         else:
             self._mark_sent(item.id)
+            lateness = (self.clock() - item.due_at).total_seconds()
+            self.observer.outbox_sent(item.kind, lateness)
 
     def _mark_sent(self, row_id: int) -> None:
         """Group commit: rows sent while one write is under way are marked by the next.
@@ -428,6 +464,7 @@ class Dispatcher:
         log.warning("outbox: row %s: %s; retrying in %.0fs", item.id, reason, delay)
         retry_at = self.clock() + timedelta(seconds=delay)
         await self._db(self.outbox.mark_failed(item.id, reason, retry_at))
+        self.observer.outbox_retried(item.kind)
 
     async def _route(self, item: OutboxItem, late: bool) -> None:
         """Deliver to the row's channel, or to its learner: DM first, or their server's

@@ -27,6 +27,7 @@ from bot.services.reminders import ReminderService
 from bot.services.review import ReviewService
 from bot.services.server_learners import ServerLearnerService
 from bot.services.server_stats import ServerStatsService
+from bot.services.status import StatusService
 from content.store import CourseStore
 
 
@@ -56,6 +57,7 @@ class Services:
         self.practice = PracticeService(*shared)
         self.server_learners = ServerLearnerService(*shared)
         self.server_stats = ServerStatsService(*shared)
+        self.status = StatusService(*shared, outbox=self.outbox, labs=self.labs)
         self.reminders = ReminderService(
             *shared, outbox=self.outbox, digests=DigestService(*shared)
         )

@@ -58,6 +58,9 @@ EXPOSED = (
 )
 
 Progress = Callable[[int], Awaitable[None]]  # 1, 2, ... = place in the queue; 0 = building
+# Told how each graded job ended: passed, failed, refused (a UserError: a refused file, a full
+# queue, the sandbox off) or error; and the job's own seconds (None when it never ran).
+JobObserver = Callable[[str, float | None], None]
 
 
 class UnknownExercise(UserError):
@@ -135,6 +138,7 @@ class Grade:
 @dataclass
 class LabService(ServiceBase):
     lab_settings: LabSettings = field(default_factory=LabSettings)
+    job_observer: JobObserver | None = None  # the metrics, wired by the bot
 
     def __post_init__(self) -> None:
         settings = self.lab_settings
@@ -312,10 +316,34 @@ class LabService(ServiceBase):
         files: Mapping[str, str],
         progress: Progress | None = None,
     ) -> tuple[Grade, Outcome | None]:
+        """Grade, and tell `job_observer` how the job ended."""
+        try:
+            grade, outcome, seconds = await self._grade_job(owner, exercise, files, progress)
+        except Exception as exc:
+            self._job_ended("refused" if isinstance(exc, UserError) else "error", None)
+            raise
+        self._job_ended("passed" if grade.passed else "failed", seconds)
+        return grade, outcome
+
+    def _job_ended(self, outcome: str, seconds: float | None) -> None:
+        if self.job_observer is not None:
+            self.job_observer(outcome, seconds)
+
+    async def _grade_job(
+        self,
+        owner: int,
+        exercise: Exercise,
+        files: Mapping[str, str],
+        progress: Progress | None,
+    ) -> tuple[Grade, Outcome | None, float]:
+        """The grade, the sandbox's outcome and the job's own seconds: build plus run, or
+        the static grading of a Compose lab."""
         lab = exercise.lab
         assert lab is not None
         if lab.compose is not None:
-            return self._grade_compose(exercise, lab, files), None
+            started = time.monotonic()
+            grade = self._grade_compose(exercise, lab, files)
+            return grade, None, time.monotonic() - started
         job, bases = self._job(exercise, files)
         if not await self.sandbox_on():
             raise SandboxOff()
@@ -331,7 +359,8 @@ class LabService(ServiceBase):
         checks = tuple(grade_outcome(lab, outcome, memory, timeout))
         size = outcome.image.size_bytes if outcome.image else None
         shown = _shown_log(outcome)
-        return Grade(exercise, checks, outcome.build.seconds, size, shown, False), outcome
+        seconds = outcome.build.seconds + (outcome.run.seconds if outcome.run else 0.0)
+        return Grade(exercise, checks, outcome.build.seconds, size, shown, False), outcome, seconds
 
     def _grade_compose(self, exercise: Exercise, lab: Lab, files: Mapping[str, str]) -> Grade:
         assert lab.compose is not None
@@ -345,9 +374,7 @@ class LabService(ServiceBase):
         checks = tuple(grade_compose(lab.compose, files, max_chars=max_chars))
         return Grade(exercise, checks, 0.0, None, "", False)
 
-    async def _complete(
-        self, discord_id: int, exercise: Exercise, outcome: Outcome | None
-    ) -> bool:
+    async def _complete(self, discord_id: int, exercise: Exercise, outcome: Outcome | None) -> bool:
         """Store the pass (once); True when it is the learner's first pass of the exercise."""
         now = self.clock()
         async with self.sessions() as session, session.begin():

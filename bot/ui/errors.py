@@ -10,6 +10,8 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserError
+from bot.metrics import ERROR, REFUSED
+from bot.metrics.interactions import finished
 from bot.ui.embeds import ERROR_COLOUR
 
 if TYPE_CHECKING:
@@ -25,9 +27,11 @@ async def report_error(interaction: discord.Interaction[TutorBot], error: BaseEx
     original = getattr(error, "original", error)
     if isinstance(original, UserError):
         await reply_error(interaction, str(original))
+        finished(interaction, REFUSED)
         return
     if isinstance(original, app_commands.CheckFailure | app_commands.TransformerError):
         await reply_error(interaction, str(original) or "You can't use this here.")
+        finished(interaction, REFUSED)
         return
     error_id = uuid.uuid4().hex[:8]
     command = interaction.command.qualified_name if interaction.command else "component"
@@ -37,6 +41,7 @@ async def report_error(interaction: discord.Interaction[TutorBot], error: BaseEx
         f"Something went wrong on our side. Nothing you did was lost. "
         f"If it keeps happening, tell the moderators this error id: `{error_id}`.",
     )
+    finished(interaction, ERROR)
 
 
 async def reply_error(interaction: discord.Interaction[TutorBot], text: str) -> None:

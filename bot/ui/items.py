@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeGuard
 import discord
 
 from bot.bot import TutorBot
+from bot.metrics import OK, REFUSED
+from bot.metrics.interactions import feature_of, finished, started
 from bot.ui.errors import RESTARTING, reply_error, report_error
 
 if TYPE_CHECKING:
@@ -216,7 +218,12 @@ class SharedItem(PersistentItem):
     discord.py calls interaction_check and callback; subclasses write allowed and run."""
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return await self.allowed(as_tutor(interaction))
+        tutor = as_tutor(interaction)
+        started(tutor, feature_of(type(self)))
+        allowed = await self.allowed(tutor)
+        if not allowed:
+            finished(tutor, REFUSED)
+        return allowed
 
     async def callback(self, interaction: discord.Interaction) -> None:
         tutor = as_tutor(interaction)
@@ -224,6 +231,8 @@ class SharedItem(PersistentItem):
             await self.run(tutor)
         except Exception as exc:
             await report_error(tutor, exc)
+        else:
+            finished(tutor, OK)
 
     async def allowed(self, interaction: discord.Interaction[TutorBot]) -> bool:
         if interaction.client.draining:

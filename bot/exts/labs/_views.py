@@ -16,8 +16,8 @@ from bot.labs.review import Review, rule_url
 from bot.labs.rules import Finding
 from bot.services.labs import Grade, LabService, LabTask
 from bot.ui.embeds import BRAND_COLOUR, embed_batches, fit
-from bot.ui.errors import report_error
-from bot.ui.items import OwnedItem, as_tutor, in_server, services_of
+from bot.ui.items import OwnedItem, in_server, services_of
+from bot.ui.modals import TutorModal
 from content.model import ComposeExpect, Exercise, Lab, LabExpect
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ async def answer_review(
         await interaction.followup.send(embeds=batch, ephemeral=in_server(interaction))
 
 
-class ReviewModal(discord.ui.Modal, title="Review a Dockerfile or compose file"):
+class ReviewModal(TutorModal, title="Review a Dockerfile or compose file"):
     dockerfile: discord.ui.TextInput[ReviewModal] = discord.ui.TextInput(
         label="Dockerfile or compose file",
         style=discord.TextStyle.paragraph,
@@ -115,15 +115,9 @@ class ReviewModal(discord.ui.Modal, title="Review a Dockerfile or compose file")
     def __init__(self) -> None:
         super().__init__(timeout=MODAL_TIMEOUT, custom_id="labreviewmodal")
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        tutor = as_tutor(interaction)
-        await tutor.response.defer(thinking=True, ephemeral=in_server(tutor))
-        await answer_review(tutor, self.dockerfile.value, self.dockerignore.value or None)
-
-    async def on_error(  # type: ignore[override]  # Modal's on_error takes no item
-        self, interaction: discord.Interaction, error: Exception
-    ) -> None:
-        await report_error(as_tutor(interaction), error)
+    async def submit(self, interaction: discord.Interaction[TutorBot]) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=in_server(interaction))
+        await answer_review(interaction, self.dockerfile.value, self.dockerignore.value or None)
 
 
 # --- the task card ----------------------------------------------------------------------------
@@ -286,7 +280,7 @@ async def run_submission(
     await edit(content=None, embed=result_embed(grade), view=view)
 
 
-class SubmitModal(discord.ui.Modal):
+class SubmitModal(TutorModal):
     def __init__(self, owner: int, exercise: Exercise) -> None:
         super().__init__(
             title=fit(f"Submit · {exercise.title}", 45),
@@ -310,14 +304,9 @@ class SubmitModal(discord.ui.Modal):
             self.inputs[name] = text_input
             self.add_item(text_input)
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
+    async def submit(self, interaction: discord.Interaction[TutorBot]) -> None:
         files = {name: text_input.value for name, text_input in self.inputs.items()}
-        await run_submission(as_tutor(interaction), self.owner, self.exercise, files)
-
-    async def on_error(  # type: ignore[override]  # Modal's on_error takes no item
-        self, interaction: discord.Interaction, error: Exception
-    ) -> None:
-        await report_error(as_tutor(interaction), error)
+        await run_submission(interaction, self.owner, self.exercise, files)
 
 
 class SubmitButton(
