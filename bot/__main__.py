@@ -69,6 +69,7 @@ def cmd_console(_args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.app import refuse_newer_schema
     from storage.db import create_engine
     from storage.migrate import schema_status, upgrade
 
@@ -77,6 +78,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     async def go() -> str:
         engine = create_engine(settings.resolved_database_url)
         try:
+            refuse_newer_schema(await schema_status(engine))
             await upgrade(engine, args.revision)
             status = await schema_status(engine)
         finally:

@@ -22,7 +22,7 @@ from bot.services.groups import GroupLimits
 from content.store import CourseStore
 from storage.db import create_engine, create_sessionmaker
 from storage.dispatch_lock import DispatchLocked, hold_dispatch_lock
-from storage.migrate import schema_status, upgrade
+from storage.migrate import SchemaStatus, is_known_revision, schema_status, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,9 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
 
 
 async def ensure_schema(engine: AsyncEngine) -> None:
-    """Create the schema in a brand-new database; refuse one that is behind."""
+    """Create the schema in a brand-new database; refuse one that is behind or ahead."""
     status = await schema_status(engine)
+    refuse_newer_schema(status)
     if status.current is None:
         log.info("new database: creating the schema (revision %s)", status.head)
         await upgrade(engine)
@@ -72,6 +73,17 @@ async def ensure_schema(engine: AsyncEngine) -> None:
         raise StartupError(
             f"The database schema is at revision {status.current}, but this version of the bot "
             f"needs {status.head}.\nBack up the database, then run:  tutorbot db upgrade"
+        )
+
+
+def refuse_newer_schema(status: SchemaStatus) -> None:
+    """A schema revision this bot has no migration for came from a newer bot: neither starting
+    nor `tutorbot db upgrade` can use it (Alembic cannot even locate it)."""
+    if status.current is not None and not is_known_revision(status.current):
+        raise StartupError(
+            f"The database was upgraded by a newer version of the bot (schema revision "
+            f"{status.current}, unknown here): run that version, or restore a backup made "
+            "before the upgrade."
         )
 
 

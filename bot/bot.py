@@ -18,7 +18,7 @@ from bot.health import clear_heartbeat, write_heartbeat
 from bot.metrics import OK, REFUSED, Metrics
 from bot.metrics.interactions import finished, started
 from bot.services import Services
-from bot.ui.errors import RESTARTING, reply_error, report_error
+from bot.ui.errors import RESTARTING, admitted, reply_error, report_error
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
 
     async def interaction_check(self, interaction: discord.Interaction[TutorBot]) -> bool:
         started(interaction)
+        return await admitted(interaction, self._admit(interaction))
+
+    async def _admit(self, interaction: discord.Interaction[TutorBot]) -> bool:
         if self.client.draining:
             await reply_error(interaction, RESTARTING)
             finished(interaction, REFUSED)

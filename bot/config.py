@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.labs.settings import LabSettings
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 DISCORD_REQUESTS_PER_SECOND = 50  # the global limit of one bot, shared by all its processes
@@ -150,18 +152,47 @@ class Settings(BaseSettings):
         return self.data_dir / "health.json"
 
 
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
 class SettingsError(Exception):
-    """Raised with one message that names every bad field."""
+    """Raised with one message that names every bad variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            "The configuration has problems (environment or .env):\n"
+            + "\n".join(f"  {problem}" for problem in problems)
+        )
+        self.problems = problems
+
+
+def validated(model: type[SettingsT], **overrides: object) -> SettingsT:
+    """`model` read from the environment and .env; a SettingsError names each bad variable
+    as it is spelled there (`LAB_CPUS`, not `cpus`)."""
+    try:
+        return model(**overrides)  # type: ignore[arg-type]  # pydantic validates them
+    except ValidationError as exc:
+        prefix = model.model_config.get("env_prefix") or ""
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            problems.append(f"{(prefix + field).upper() if field else 'SETTINGS'}: {error['msg']}")
+        raise SettingsError(problems) from None
 
 
 def load_settings(**overrides: object) -> Settings:
+    """The bot's settings, the lab sandbox's checked with them: one message lists every bad
+    variable of both, before anything starts."""
+    problems: list[str] = []
+    settings: Settings | None = None
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates the overrides
-    except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "settings"
-            lines.append(f"  {field.upper()}: {error['msg']}")
-        raise SettingsError(
-            "The configuration has problems (environment or .env):\n" + "\n".join(lines)
-        ) from None
+        settings = validated(Settings, **overrides)
+    except SettingsError as exc:
+        problems += exc.problems
+    try:
+        validated(LabSettings)
+    except SettingsError as exc:
+        problems += exc.problems
+    if settings is None or problems:
+        raise SettingsError(problems)
+    return settings

@@ -71,7 +71,7 @@ async def check_database(url: str, within: float = DATABASE_TIMEOUT) -> str | No
     from sqlalchemy.engine import make_url
 
     from storage.db import create_engine
-    from storage.migrate import schema_status
+    from storage.migrate import is_known_revision, schema_status
 
     parsed = make_url(url)
     shown = parsed.render_as_string(hide_password=True)
@@ -93,6 +93,12 @@ async def check_database(url: str, within: float = DATABASE_TIMEOUT) -> str | No
         await engine.dispose()
     if status.current is None:
         return f"the database {shown} has no schema yet (the bot creates it on its first start)"
+    if not is_known_revision(status.current):
+        return (
+            f"the database {shown} was upgraded by a newer version of the bot (schema revision "
+            f"{status.current}, unknown here): run that version, or restore a backup made "
+            "before the upgrade"
+        )
     if not status.up_to_date:
         return (
             f"the database {shown} is at schema revision {status.current}, but this bot needs "

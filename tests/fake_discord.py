@@ -22,7 +22,8 @@ callable returning monotonic seconds; ``ManualClock`` lets a test jump ahead). W
 bot uses real time (``timeout`` arguments).
 
 Not emulated: voice, presences, audit logs, most guild management routes,
-rate-limit buckets (only injected 429s), permission overwrites (permissions are role based),
+rate-limit buckets (only injected 429s), permission checks (roles and channel overwrites, see
+``set_overwrite``, are sent for the client to compute; no request is refused for them),
 message content intent filtering, context-menu commands, user/role/channel select resolution.
 """
 
@@ -231,6 +232,8 @@ class FakeChannel:
     position: int = 0
     topic: str | None = None
     parent_id: int | None = None
+    # Discord's permission overwrite objects: {"id", "type" (0 role, 1 member), "allow", "deny"}
+    overwrites: list[dict[str, Any]] = field(default_factory=list)
 
     def to_payload(self, guild_id: int | None) -> dict[str, Any]:
         """The channel object Discord sends."""
@@ -239,7 +242,7 @@ class FakeChannel:
             "type": self.type,
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": copy.deepcopy(self.overwrites),
             "topic": self.topic,
             "nsfw": False,
             "parent_id": str(self.parent_id) if self.parent_id else None,
@@ -1256,6 +1259,26 @@ class FakeDiscord:
                 process=process,
             )
         )
+
+    async def set_overwrite(
+        self,
+        channel: FakeChannel,
+        target: FakeUser | FakeRole,
+        *,
+        allow: int = 0,
+        deny: int = 0,
+    ) -> None:
+        """Give a member or role a permission overwrite in a guild channel, as a server admin
+        would: connected clients get CHANNEL_UPDATE (nothing here enforces it)."""
+        kind = 0 if isinstance(target, FakeRole) else 1
+        channel.overwrites = [o for o in channel.overwrites if o["id"] != str(target.id)]
+        channel.overwrites.append(
+            {"id": str(target.id), "type": kind, "allow": str(allow), "deny": str(deny)}
+        )
+        payload = self._channels[channel.id]
+        payload["permission_overwrites"] = copy.deepcopy(channel.overwrites)
+        guild_id = self._channel_guild[channel.id]
+        await self._dispatch("CHANNEL_UPDATE", payload, guild_id=guild_id)
 
     def find_requests(self, method: str = "*", path: str = "*") -> list[RecordedRequest]:
         """Recorded requests matching ``method`` and the fnmatch glob ``path``."""

@@ -27,7 +27,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,15 @@ def printable(text: str) -> str:
 
 class SandboxUnavailable(Exception):
     """No Docker daemon configured or reachable."""
+
+
+@contextlib.contextmanager
+def daemon_failures() -> Iterator[None]:
+    """The daemon or the connection to it failing, as SandboxUnavailable."""
+    try:
+        yield
+    except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
+        raise SandboxUnavailable(str(exc)) from None
 
 
 def _tar_context(files: Mapping[str, str]) -> bytes:
@@ -137,11 +146,9 @@ class Sandbox:
         return docker.from_env(timeout=30)
 
     def client(self) -> docker.DockerClient:
-        try:
+        with daemon_failures():
             client = self._client_factory()
             client.ping()
-        except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
-            raise SandboxUnavailable(str(exc)) from None
         return client
 
     def available(self) -> bool:
@@ -155,11 +162,8 @@ class Sandbox:
         """Cap the processes of build steps, where the host lets us (see bot.labs.cgroups)."""
         if not self.settings.build_cgroup:
             return
-        client = self.client()
-        try:
+        with daemon_failures(), contextlib.closing(self.client()) as client:
             driver = client.info().get("CgroupDriver", "")
-        finally:
-            client.close()
         self.build_pids_limited = limit_build_pids(
             self.settings.build_cgroup, self.settings.build_pids, driver
         )
@@ -181,22 +185,22 @@ class Sandbox:
         job_id = Job.new_id()
         labels = {JOB_LABEL: job_id, CREATED_LABEL: str(int(time.time()))}
         context = _tar_context({"Dockerfile": f"FROM scratch\nADD {url} /probe\n"})
-        try:
-            stream = client.api.build(
-                fileobj=io.BytesIO(context),
-                custom_context=True,
-                labels=labels,
-                rm=True,
-                forcerm=True,
-                pull=False,
-                network_mode="none",
-                decode=True,
-                timeout=60,
-            )
-            messages = list(stream)
-        finally:
-            self.remove_job(client, job_id)
-            client.close()
+        with daemon_failures(), contextlib.closing(client):
+            try:
+                stream = client.api.build(
+                    fileobj=io.BytesIO(context),
+                    custom_context=True,
+                    labels=labels,
+                    rm=True,
+                    forcerm=True,
+                    pull=False,
+                    network_mode="none",
+                    decode=True,
+                    timeout=60,
+                )
+                messages = list(stream)
+            finally:
+                self.remove_job(client, job_id)
         failed = any("error" in message for message in messages)
         return not failed and any("aux" in message for message in messages)
 
@@ -424,12 +428,8 @@ class Sandbox:
 
     def sweep(self, older_than: float) -> int:
         """Remove what earlier jobs left (a crash mid-job); returns how many objects went."""
-        client = self.client()
-        try:
-            cutoff = time.time() - older_than
-            return self._remove(client, {"label": JOB_LABEL}, cutoff)
-        finally:
-            client.close()
+        with daemon_failures(), contextlib.closing(self.client()) as client:
+            return self._remove(client, {"label": JOB_LABEL}, time.time() - older_than)
 
     def _remove(
         self, client: docker.DockerClient, filters: dict[str, str], cutoff: float | None = None
@@ -447,10 +447,10 @@ class Sandbox:
             if old(info.get("Labels")):
                 remove = partial(client.api.remove_container, info["Id"], force=True, v=True)
                 removed += _quietly(remove)
-        images = [i for i in client.images.list(all=True, filters=filters) if old(i.labels)]
-        images.sort(key=lambda i: str(i.attrs.get("Created", "")), reverse=True)
+        images = [i for i in client.api.images(all=True, filters=filters) if old(i.get("Labels"))]
+        images.sort(key=lambda i: int(i.get("Created") or 0), reverse=True)
         for image in images:  # newest first: removing a child prunes its untagged parents
-            removed += _quietly(partial(client.images.remove, image.id, force=True))
+            removed += _quietly(partial(client.api.remove_image, image["Id"], force=True))
         return removed
 
     def leftovers(self, job_ids: Iterable[str]) -> list[str]:

@@ -15,10 +15,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.config import validated
 from bot.errors import UserError
 from bot.labs.checks import CheckResult, grade_outcome
 from bot.labs.compose_file import ComposeError, ComposeFile, looks_like_compose, read_compose
@@ -43,7 +45,7 @@ from storage.models import ExerciseCompletion
 
 log = logging.getLogger(__name__)
 
-STATUS_TTL = 30.0  # seconds a daemon check stays valid
+STATUS_TTL = 30.0  # seconds the daemon's answer (there or not) is reused
 REVIEW_COOLDOWN = 10.0  # seconds between one learner's reviews
 REVIEW_CONCURRENCY = 2  # hadolint runs at once
 SWEEP_AGE = 15 * 60.0  # leftovers older than any job can live are a crashed job's
@@ -55,6 +57,10 @@ EXPOSED = (
     "`sudo scripts/lab-daemon.sh` and set LAB_DOCKER_HOST to the socket it prints (README, "
     "'Running the lab sandbox'). On a development machine, LAB_REQUIRE_ISOLATION=false skips "
     "this check."
+)
+DAEMON_GONE = (
+    "the lab daemon stopped answering: graded labs are off until it answers again and passes "
+    "the isolation check"
 )
 
 Progress = Callable[[int], Awaitable[None]]  # 1, 2, ... = place in the queue; 0 = building
@@ -137,15 +143,18 @@ class Grade:
 
 @dataclass
 class LabService(ServiceBase):
-    lab_settings: LabSettings = field(default_factory=LabSettings)
+    lab_settings: LabSettings = field(default_factory=lambda: validated(LabSettings))
     job_observer: JobObserver | None = None  # the metrics, wired by the bot
 
     def __post_init__(self) -> None:
         settings = self.lab_settings
         self.sandbox = Sandbox(settings)
         self.queue = JobQueue(settings.concurrency, settings.queue_size, settings.cooldown)
-        self._status: tuple[float, bool] | None = None
-        self.exposed = False  # the lab daemon reached the host's network at start-up
+        self._asked_at: float | None = None  # when the daemon was last asked (monotonic)
+        self._set_up = False  # the daemon was prepared and judged since it last came up
+        self._asking = asyncio.Lock()  # one ask (and set-up) at a time, however many callers
+        self.exposed = False  # the daemon's last isolation check: it reached the host's network
+        self.isolation_checked_at: datetime | None = None  # when the daemon up now passed it
         self._reviewed: dict[int, float] = {}  # learner -> when their last review started
         self._linting = asyncio.Semaphore(REVIEW_CONCURRENCY)
 
@@ -203,31 +212,55 @@ class LabService(ServiceBase):
         return found
 
     async def sandbox_on(self) -> bool:
-        """Whether graded labs can run here: switched on and the daemon answers (cached)."""
-        if not self.lab_settings.enabled or self.exposed:
+        """Whether graded labs can run here: switched on, the daemon answers (asked at most
+        every STATUS_TTL s), and since it last came up it was set up and passed the isolation
+        check (LAB_REQUIRE_ISOLATION=false skips the check)."""
+        if not self.lab_settings.enabled:
             return False
-        now = time.monotonic()
-        if self._status is None or now - self._status[0] > STATUS_TTL:
-            self._status = (now, await asyncio.to_thread(self.sandbox.available))
-        return self._status[1]
+        async with self._asking:
+            if self._asked_at is None or time.monotonic() - self._asked_at > STATUS_TTL:
+                answers = await asyncio.to_thread(self.sandbox.available)
+                if not answers:
+                    self._daemon_gone()
+                elif not self._set_up:  # first seen, or back: whatever it is now gets judged
+                    self._set_up = await self._set_up_daemon()
+                self._asked_at = time.monotonic()
+            return self._set_up and not self.exposed
 
-    async def start_up(self) -> None:
-        """Cap build processes and sweep what a crashed process left; quiet with no daemon."""
-        if not await self.sandbox_on():
-            log.info("lab sandbox is off (disabled or no Docker daemon): review only")
-            return
+    def _daemon_gone(self) -> None:
+        """The daemon stopped answering: the one that answers next is set up and checked
+        afresh, whatever this one was."""
+        if self._set_up:
+            log.warning(DAEMON_GONE)
+        self._set_up, self.exposed, self.isolation_checked_at = False, False, None
+        self._asked_at = None
+
+    async def _set_up_daemon(self) -> bool:
+        """Cap build processes, sweep what a crashed process left and check isolation; False
+        when the daemon failed on the way (it is tried again at the next ask)."""
+        check = self.lab_settings.require_isolation
         try:
             await asyncio.to_thread(self.sandbox.prepare)
             removed = await asyncio.to_thread(self.sandbox.sweep, SWEEP_AGE)
-            if self.lab_settings.require_isolation:
-                self.exposed = await asyncio.to_thread(self.sandbox.fetches_for_learners)
+            exposed = check and await asyncio.to_thread(self.sandbox.fetches_for_learners)
         except SandboxUnavailable as exc:
-            log.warning("lab sandbox start-up failed: %s", exc)
-            return
+            log.warning("lab sandbox set-up failed: %s", exc)
+            return False
         if removed:
             log.info("removed %d leftover lab containers and images", removed)
-        if self.exposed:
+        self.exposed = exposed
+        self.isolation_checked_at = self.clock() if check and not exposed else None
+        if exposed:
             log.error(EXPOSED)
+        else:
+            log.info("lab daemon set up%s: graded labs are on", "" if check else ", unchecked")
+        return True
+
+    async def start_up(self) -> None:
+        """Set the sandbox up now if the daemon answers; else the first ask after it comes
+        up does. Quiet with no daemon."""
+        if not await self.sandbox_on() and not self.exposed:
+            log.info("lab sandbox is off (disabled or no Docker daemon): review only")
 
     async def start(self, discord_id: int, text: str) -> LabTask:
         exercise = self.exercise(text)
@@ -348,12 +381,14 @@ class LabService(ServiceBase):
         if not await self.sandbox_on():
             raise SandboxOff()
         async with self.queue.slot(owner, progress):
+            if not await self.sandbox_on():  # the daemon may have gone or changed meanwhile
+                raise SandboxOff()
             if progress is not None:
                 await progress(0)
             try:
                 outcome = await asyncio.to_thread(self.sandbox.run_job, job, bases)
             except SandboxUnavailable:
-                self._status = None
+                self._daemon_gone()
                 raise SandboxOff() from None
         memory, timeout = self._limits(lab)
         checks = tuple(grade_outcome(lab, outcome, memory, timeout))

@@ -112,8 +112,7 @@ class ReadingService(ServiceBase):
         async with self.sessions.begin() as session:
             learner = await lock_learner(session, discord_id)
             progress = await self._progress(session, learner, article)
-            target = where(progress.position, chunks)
-            progress.position = max(0, min(target, len(chunks) - 1))
+            progress.position = clamped(where(progress.position, chunks), len(chunks))
             progress.furthest = max(progress.furthest, progress.position)
             await record_activity(session, learner, self.clock())
             return self._page(article, progress)
@@ -121,6 +120,8 @@ class ReadingService(ServiceBase):
     async def _progress(
         self, session: AsyncSession, learner: Learner, part: Part
     ) -> ReadingProgress:
+        """The learner's place in the part, within its chunks: a reload may have shortened the
+        article, and Prev and Next move from the chunk the learner was shown."""
         progress = await session.get(ReadingProgress, (learner.id, part.info.number))
         if progress is None:
             now = self.clock()
@@ -129,6 +130,7 @@ class ReadingService(ServiceBase):
             )
             session.add(progress)
             await session.flush()
+        progress.position = clamped(progress.position, len(part_chunks(part)))
         progress.updated_at = self.clock()
         return progress
 
@@ -153,18 +155,22 @@ class ReadingService(ServiceBase):
 
     def _page(self, part: Part, progress: ReadingProgress) -> Page:
         chunks = part_chunks(part)
-        position = max(0, min(progress.position, len(chunks) - 1))  # the article may have shrunk
         starts: dict[str, int] = {}
         for index, chunk in enumerate(chunks):
             starts.setdefault(chunk.section, index)
         return Page(
             part=part.info,
-            chunk=chunks[position],
-            position=position,
+            chunk=chunks[progress.position],  # within the chunks: see _progress
+            position=progress.position,
             total=len(chunks),
             sections=tuple(starts.items()),
             completed=progress.completed_at is not None,
         )
+
+
+def clamped(position: int, total: int) -> int:
+    """`position` moved onto one of a part's `total` chunks."""
+    return max(0, min(position, total - 1))
 
 
 def chunks_read(progress: ReadingProgress, total: int) -> int:

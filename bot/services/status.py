@@ -287,12 +287,6 @@ class StatusService(ServiceBase):
         settings = self.labs.lab_settings
         if not settings.enabled:
             return LabState(False, "off: switched off (LAB_ENABLED=false); `/lab review` works")
-        if self.labs.exposed:
-            return LabState(
-                False,
-                "off: at start-up the lab daemon fetched a URL on this host's network "
-                "(GRADED LABS ARE OFF in the log); `/lab review` works",
-            )
         where = settings.docker_host or "DOCKER_HOST or the default socket"
         if self._lab_check is None or self._lab_check.done():
             self._lab_check = asyncio.create_task(self.labs.sandbox_on(), name="status-lab-check")
@@ -302,11 +296,18 @@ class StatusService(ServiceBase):
             return LabState(
                 None, f"unknown: the lab daemon ({where}) did not answer within {LAB_WAIT:g} s"
             )
+        if self.labs.exposed:
+            return LabState(
+                False,
+                f"off: when the lab daemon at {where} came up, it fetched a URL on this host's "
+                "network (GRADED LABS ARE OFF in the log); `/lab review` works",
+            )
         if not on:
             return LabState(False, f"off: no Docker daemon answers at {where}; `/lab review` works")
+        checked = self.labs.isolation_checked_at
         isolation = (
-            "its isolation is checked at start-up"
-            if settings.require_isolation
+            f"its isolation check passed when it came up ({utc(checked)})"
+            if checked is not None
             else "isolation check skipped (LAB_REQUIRE_ISOLATION=false)"
         )
         return LabState(True, f"on: the lab daemon at {where} answers; {isolation}")

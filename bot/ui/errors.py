@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 import discord
@@ -44,7 +45,20 @@ async def report_error(interaction: discord.Interaction[TutorBot], error: BaseEx
     finished(interaction, ERROR)
 
 
+async def admitted(interaction: discord.Interaction[TutorBot], check: Awaitable[bool]) -> bool:
+    """The verdict of an interaction check. discord.py only logs an exception raised in one,
+    and the learner sees "The application did not respond": here it takes the error path, and
+    the interaction goes no further."""
+    try:
+        return await check
+    except Exception as exc:
+        await report_error(interaction, exc)
+        return False
+
+
 async def reply_error(interaction: discord.Interaction[TutorBot], text: str) -> None:
+    if interaction.type is discord.InteractionType.autocomplete:
+        return  # suggestions cannot be answered with a message: the list stays empty
     embed = discord.Embed(description=text, colour=ERROR_COLOUR)
     try:
         if interaction.response.is_done():

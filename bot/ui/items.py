@@ -19,7 +19,7 @@ import discord
 from bot.bot import TutorBot
 from bot.metrics import OK, REFUSED
 from bot.metrics.interactions import feature_of, finished, started
-from bot.ui.errors import RESTARTING, reply_error, report_error
+from bot.ui.errors import RESTARTING, admitted, reply_error, report_error
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -220,7 +220,7 @@ class SharedItem(PersistentItem):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         tutor = as_tutor(interaction)
         started(tutor, feature_of(type(self)))
-        allowed = await self.allowed(tutor)
+        allowed = await admitted(tutor, self.allowed(tutor))
         if not allowed:
             finished(tutor, REFUSED)
         return allowed

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.labs.sandbox import Sandbox
 from bot.labs.settings import LabSettings
 from bot.services import Services
@@ -42,6 +44,16 @@ def use_labs(services: Services, **settings: object) -> LabSettings:
     services.labs.lab_settings = lab_settings
     services.labs.sandbox = Sandbox(lab_settings)
     return lab_settings
+
+
+def daemon_answers(services: Services, monkeypatch: pytest.MonkeyPatch, *, fetches: bool) -> None:
+    """Stand in for a lab daemon that answers, is set up at once and, asked in the isolation
+    check, fetches a URL on this host's network or not."""
+    sandbox = services.labs.sandbox
+    monkeypatch.setattr(sandbox, "available", lambda: True)
+    monkeypatch.setattr(sandbox, "prepare", lambda: None)
+    monkeypatch.setattr(sandbox, "sweep", lambda older_than: 0)
+    monkeypatch.setattr(sandbox, "fetches_for_learners", lambda: fetches)
 
 
 def no_daemon(services: Services, tmp_path: Path) -> str:

@@ -25,7 +25,13 @@ from bot.services.status import (
 from content.reader import part_chunks
 from content.store import CourseStore
 from storage.db import create_engine, create_sessionmaker
-from tests.admin.support import break_part_1, no_daemon, shorten_part_1, use_labs
+from tests.admin.support import (
+    break_part_1,
+    daemon_answers,
+    no_daemon,
+    shorten_part_1,
+    use_labs,
+)
 from tests.groups.support import SERVER, Clock, member
 
 MOD_ROLE = 77
@@ -144,6 +150,7 @@ async def test_a_slow_lab_daemon_never_holds_the_status_up(
         checks.append(1)
         return answer.wait(10)
 
+    daemon_answers(services, monkeypatch, fetches=True)  # not asked: isolation not required
     monkeypatch.setattr(services.labs.sandbox, "available", available)
     try:
         started = asyncio.get_running_loop().time()
@@ -169,30 +176,39 @@ async def test_a_slow_lab_daemon_never_holds_the_status_up(
     )
 
 
-@pytest.mark.parametrize(
-    ("settings", "exposed", "said"),
-    [
-        ({"enabled": False}, False, "off: switched off (LAB_ENABLED=false)"),
-        ({}, True, "off: at start-up the lab daemon fetched a URL on this host's network"),
-    ],
-)
-async def test_labs_switched_off_or_exposed_say_why_without_asking_the_daemon(
-    services: Services,
-    clock: Clock,
-    monkeypatch: pytest.MonkeyPatch,
-    settings: dict[str, bool],
-    exposed: bool,
-    said: str,
+async def test_labs_switched_off_say_why_without_asking_the_daemon(
+    services: Services, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use_labs(services, **settings)
-    services.labs.exposed = exposed
+    use_labs(services, enabled=False)
 
     def asked() -> bool:
         raise AssertionError("the daemon was asked")
 
     monkeypatch.setattr(services.labs.sandbox, "available", asked)
     labs = (await services.status.status(facts(clock))).labs
-    assert labs.on is False and labs.reason.startswith(said)
+    assert labs.on is False
+    assert labs.reason == "off: switched off (LAB_ENABLED=false); `/lab review` works"
+
+
+@pytest.mark.parametrize("fetches", [True, False])
+async def test_labs_say_how_the_isolation_check_of_the_daemon_up_now_went(
+    services: Services, clock: Clock, monkeypatch: pytest.MonkeyPatch, fetches: bool
+) -> None:
+    host = use_labs(services, docker_host="unix:///run/lab.sock").docker_host
+    daemon_answers(services, monkeypatch, fetches=fetches)
+    labs = (await services.status.status(facts(clock))).labs
+    if fetches:
+        assert labs.on is False
+        assert labs.reason == (
+            f"off: when the lab daemon at {host} came up, it fetched a URL on this host's "
+            "network (GRADED LABS ARE OFF in the log); `/lab review` works"
+        )
+    else:
+        assert labs.on is True
+        assert labs.reason == (
+            f"on: the lab daemon at {host} answers; its isolation check passed when it came "
+            f"up ({clock():%Y-%m-%d %H:%M} UTC)"
+        )
 
 
 async def test_the_owner_anywhere_moderators_in_their_server_only(services: Services) -> None:

@@ -44,6 +44,20 @@ def test_bad_settings_name_every_field_without_traceback() -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["run", "console", "health"])
+def test_bad_lab_settings_are_named_in_the_same_message(command: str, tmp_path: Path) -> None:
+    env = {"LAB_CPUS": "10", "LAB_CONCURRENCY": "many", "LOG_LEVEL": "LOUD"}
+    result = tutorbot(command, env={**env, "DATA_DIR": str(tmp_path)}, stdin="about\n")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "The configuration has problems (environment or .env):",
+        "  LOG_LEVEL: Value error, must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG",
+        "  LAB_CONCURRENCY: Input should be a valid integer, unable to parse string as an integer",
+        "  LAB_CPUS: Input should be less than or equal to 4",
+    ]
+    assert result.stdout == ""
+
+
 def test_token_never_appears_in_output() -> None:
     token = "MTIz.fake.token-that-must-not-leak"
     result = tutorbot("run", env={"DISCORD_TOKEN": token, "LOG_LEVEL": "LOUD"})
@@ -115,7 +129,7 @@ def test_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
     import sqlite3
 
     with sqlite3.connect(tmp_path / "tutor.db") as conn:
-        conn.execute("UPDATE alembic_version SET version_num = 'older'")
+        conn.execute("UPDATE alembic_version SET version_num = '0009'")
     result = tutorbot("console", env={"DATA_DIR": data}, stdin="about\n")
     assert result.returncode == 1
     assert "tutorbot db upgrade" in result.stderr

@@ -90,26 +90,3 @@ async def test_the_review_is_no_free_cpu_burner(services: Services) -> None:
     with pytest.raises(BadSubmission, match="One review every 10 s"):
         await services.labs.review(many, owner=ME)
     await services.labs.review(many, owner=ME + 1)  # another learner is not held up
-
-
-async def test_a_lab_daemon_that_reaches_the_network_keeps_graded_labs_off(
-    services: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """The start-up isolation check's verdict; the check itself runs against the real lab
-    daemon in tests/labs/test_sandbox.py. Here the daemon is stood in for: none may be up."""
-    labs = services.labs
-    labs.lab_settings = short_limits(require_isolation=True)
-    sandbox = labs.sandbox
-    monkeypatch.setattr(sandbox, "available", lambda: True)
-    monkeypatch.setattr(sandbox, "prepare", lambda: None)
-    monkeypatch.setattr(sandbox, "sweep", lambda older_than: 0)
-    monkeypatch.setattr(sandbox, "fetches_for_learners", lambda: True)
-    await labs.start_up()
-    assert not await labs.sandbox_on()
-    assert any("GRADED LABS ARE OFF" in r.getMessage() for r in caplog.records)
-    assert "scripts/lab-daemon.sh" in caplog.text
-
-    monkeypatch.setattr(sandbox, "fetches_for_learners", lambda: False)
-    labs.exposed = False
-    await labs.start_up()
-    assert await labs.sandbox_on()

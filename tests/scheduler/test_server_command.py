@@ -59,5 +59,5 @@ async def test_a_channel_the_bot_cannot_write_in_is_refused(
         refused = await world.fake.slash(
             "server reminders", {"channel": world.reminders}, user=world.owner
         )
-    assert "I can't send messages in" in refused.embeds[0]["description"]
+    assert "I need **Send Messages** there." in refused.embeds[0]["description"]
     assert await services.outbox.reminder_channel(world.fake.guild.id) is None

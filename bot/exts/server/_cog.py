@@ -17,6 +17,32 @@ from bot.ui.access import asking_member, server_of
 from bot.ui.dashboard import render_dashboard
 
 NEEDS_MANAGE_SERVER = "Only members with the **Manage Server** permission can change this."
+# What the outbox needs in the reminder channel (bot/delivery/discord_sender.py posts digests
+# and reminders there, with embeds and buttons), by the names Discord's settings show.
+REMINDER_CHANNEL_NEEDS = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "embed_links": "Embed Links",
+}
+
+
+def cannot_post_reminders(channel: discord.TextChannel, me: discord.Member) -> str | None:
+    """Why the outbox could not post in `channel`, naming each permission I lack; None if it can."""
+    # As the roles and the channel's overwrites grant them: TextChannel.permissions_for also
+    # applies Discord's implicit rules (no View Channel, then nothing; no Send Messages, then no
+    # Embed Links), which would name permissions that come back with the one really missing.
+    granted = discord.abc.GuildChannel.permissions_for(channel, me)
+    missing = [
+        f"**{name}**" for flag, name in REMINDER_CHANNEL_NEEDS.items() if not getattr(granted, flag)
+    ]
+    if not missing:
+        return None
+    listed = " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+    them = "those permissions" if len(missing) > 1 else "that permission"
+    return (
+        f"I can't post reminders in {channel.mention}: I need {listed} there. "
+        f"Give me {them} in that channel, or choose another channel."
+    )
 
 
 def describe(chosen: ReminderChannel | None) -> str:
@@ -61,11 +87,9 @@ class ServerSettings(commands.Cog):
             # default_permissions only hides the command; server admins can override it.
             if not interaction.permissions.manage_guild:
                 raise UserError(NEEDS_MANAGE_SERVER)
-            if not channel.permissions_for(guild.me).send_messages:
-                raise UserError(
-                    f"I can't send messages in {channel.mention}. Give me that permission "
-                    "there, or choose another channel."
-                )
+            refusal = cannot_post_reminders(channel, guild.me)
+            if refusal is not None:
+                raise UserError(refusal)
             await outbox.set_reminder_channel(guild.id, channel.id)
         text = describe(await outbox.reminder_channel(guild.id))
         await interaction.response.send_message(text, ephemeral=True)
