@@ -45,6 +45,8 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
             await reply_error(interaction, RESTARTING)
             finished(interaction, REFUSED)
             return False
+        if interaction.type is discord.InteractionType.autocomplete:
+            return True  # suggestions while someone types: no bookkeeping per keystroke
         # Reminders that could not reach this learner: say so after the command has answered.
         notice = await self.client.services.outbox.unreachable_notice(interaction.user.id)
         await self.client.note_dms_used(interaction)
