@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from sqlalchemy.engine import URL
 from bot import __version__
 from bot.errors import UserError
 from bot.services.base import ServiceBase
+from bot.services.course_sync import ReloadFollower, announce_reload
 from bot.services.labs import LabService
 from bot.services.moderators import Member, server_choices
 from bot.services.outbox import Backlog, OutboxService
@@ -217,6 +219,7 @@ class Reload:
     errors: tuple[Problem, ...]
     warnings: tuple[Problem, ...]
     seconds: float
+    others_told: bool = False  # PostgreSQL: the other workers were told to reload too
 
     @property
     def applied(self) -> bool:
@@ -228,7 +231,11 @@ class Reload:
             return (
                 f"Reloaded this worker's course in {self.seconds:.1f} s: generation "
                 f"**{self.generation}**, {self.parts} parts, {warnings}.\n"
-                "Other worker processes keep their course until they reload or restart."
+                + (
+                    "The other worker processes were told and reload theirs now."
+                    if self.others_told
+                    else "Other worker processes keep their course until they reload or restart."
+                )
             )
         # In a code block, each cut to a line's worth (a fence in the text would end the block).
         shown = "\n".join(
@@ -252,6 +259,8 @@ class StatusService(ServiceBase):
     outbox: OutboxService = field(kw_only=True)
     labs: LabService = field(kw_only=True)
     _reloading: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    # Names this worker in reload notices (course_sync.py): its own are not followed.
+    _worker: str = field(default_factory=lambda: uuid.uuid4().hex, init=False, repr=False)
     # The lab daemon check under way: one at a time, however many ask meanwhile.
     _lab_check: asyncio.Task[bool] | None = field(default=None, init=False, repr=False)
 
@@ -327,24 +336,18 @@ class StatusService(ServiceBase):
 
     async def reload_course(self, by: int) -> Reload:
         """Parse the course again off the event loop; with any error the course in use stays.
-        One reload at a time: a second one meanwhile is refused."""
+        One reload at a time: a second one meanwhile is refused. On PostgreSQL a reload that
+        applied is announced to the other workers (course_sync.py)."""
         if self._reloading.locked():
             raise ReloadRunning()
-        async with self._reloading:
-            started = time.perf_counter()
-            problems = await asyncio.to_thread(self.courses.reload)
-            seconds = time.perf_counter() - started
-        result = Reload(
-            generation=self.courses.generation,
-            parts=len(self.course.parts),
-            errors=tuple(problem for problem in problems if problem.is_error),
-            warnings=tuple(problem for problem in problems if not problem.is_error),
-            seconds=seconds,
-        )
+        result = await self._reload()
         if result.applied:
+            if self.outbox.shared:
+                await announce_reload(self.sessions, self._worker)
+                result = replace(result, others_told=True)
             log.info(
                 "course reloaded by user %s: generation %d, %d warning(s), %.2f s",
-                by, result.generation, len(result.warnings), seconds,
+                by, result.generation, len(result.warnings), result.seconds,
             )  # fmt: skip
         else:
             log.warning(
@@ -352,3 +355,37 @@ class StatusService(ServiceBase):
                 by, len(result.errors), result.generation, result.errors[0],
             )  # fmt: skip
         return result
+
+    def follow_reloads(self) -> ReloadFollower | None:
+        """On PostgreSQL, a listener that reloads this worker's course when another worker
+        announces a reload (run it as a task); None on SQLite."""
+        if not self.outbox.shared:
+            return None
+        return ReloadFollower(self.outbox.engine, self._worker, self._reload_announced)
+
+    async def _reload_announced(self) -> None:
+        result = await self._reload()
+        if result.applied:
+            log.info(
+                "course reloaded: another worker did; generation %d, %d warning(s)",
+                result.generation, len(result.warnings),
+            )  # fmt: skip
+        else:
+            log.warning(
+                "course reload announced by another worker refused here, %d error(s); "
+                "generation %d stays: %s",
+                len(result.errors), result.generation, result.errors[0],
+            )  # fmt: skip
+
+    async def _reload(self) -> Reload:
+        async with self._reloading:
+            started = time.perf_counter()
+            problems = await asyncio.to_thread(self.courses.reload)
+            seconds = time.perf_counter() - started
+        return Reload(
+            generation=self.courses.generation,
+            parts=len(self.course.parts),
+            errors=tuple(problem for problem in problems if problem.is_error),
+            warnings=tuple(problem for problem in problems if not problem.is_error),
+            seconds=seconds,
+        )

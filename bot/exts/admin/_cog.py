@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -27,6 +30,19 @@ class Admin(commands.Cog):
 
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
+        self._following: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        # PostgreSQL: a reload on another worker reloads this one's course too.
+        follower = self.bot.services.status.follow_reloads()
+        if follower is not None:
+            self._following = asyncio.create_task(follower.run(), name="course-reloads")
+
+    async def cog_unload(self) -> None:
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._following
 
     @admin.command(
         name="status", description="This bot process: uptime, gateway, outbox, database, labs"

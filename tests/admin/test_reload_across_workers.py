@@ -1,0 +1,61 @@
+"""/admin reload on one worker reloads the others (PostgreSQL NOTIFY, bot/services/course_sync.py).
+
+Two workers stand here as two Services, each with its own course in memory, on one database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services import Services
+from content.store import CourseStore
+from tests.admin.support import shorten_part_1
+
+
+@contextlib.asynccontextmanager
+async def following(worker: Services) -> AsyncIterator[bool]:
+    """The worker's reload follower running (as the admin cog runs it); False on SQLite."""
+    follower = worker.status.follow_reloads()
+    if follower is None:
+        yield False
+        return
+    task = asyncio.create_task(follower.run())
+    try:
+        await asyncio.wait_for(follower.listening.wait(), 10)
+        yield True
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_a_reload_on_one_worker_reloads_the_others(
+    sessions: async_sessionmaker[AsyncSession], course_dir: Path
+) -> None:
+    first, second = (
+        Services(sessions=sessions, courses=CourseStore(course_dir)) for _ in range(2)
+    )
+    chunks_before = len(second.courses.course.parts[1].sections)
+    async with following(first) as shared, following(second):
+        shorten_part_1(course_dir)
+        result = await first.status.reload_course(by=1)
+        assert result.applied and result.generation == 2
+        assert result.others_told is shared
+        for _ in range(500):
+            if second.courses.generation == 2 or not shared:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # time enough for a wrong second reload to show
+    if shared:  # PostgreSQL: the other worker reloaded once; the first ignored its own notice
+        assert (first.courses.generation, second.courses.generation) == (2, 2)
+        assert "Shorter now." in str(second.courses.course.parts[1].sections)
+        assert "were told and reload theirs now" in result.text()
+    else:  # SQLite: one process, nobody to tell
+        assert second.courses.generation == 1
+        assert len(second.courses.course.parts[1].sections) == chunks_before
+        assert "keep their course until they reload or restart" in result.text()
