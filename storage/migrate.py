@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -58,7 +59,15 @@ async def schema_status(engine: AsyncEngine) -> SchemaStatus:
     return SchemaStatus(current=current, head=head_revision())
 
 
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises migrations.
+MIGRATION_LOCK = 0x7475746F72  # "tutor"
+
+
 def _upgrade_on(connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # Workers starting together on a new database: the first migrates, the others wait
+        # here until it commits and then find nothing left to do (an error without it).
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     command.upgrade(alembic_config(connection=connection), revision)
 
 

@@ -289,6 +289,8 @@ class Dispatcher:
         self.started_at = self.clock()
         self.outbox.subscribe(self.notify)
         if self.wakeups is not None:
+            if self._listening is not None:  # the loop ended without stop(): one listener only
+                self._listening.cancel()
             self._listening = asyncio.create_task(self.wakeups.run(), name="outbox-wakeups")
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
 

@@ -46,6 +46,7 @@ from storage.models import ExerciseCompletion
 log = logging.getLogger(__name__)
 
 STATUS_TTL = 30.0  # seconds the daemon's answer (there or not) is reused
+RECHECK_AFTER = 10 * 60.0  # seconds a daemon's isolation verdict holds before it is redone
 REVIEW_COOLDOWN = 10.0  # seconds between one learner's reviews
 REVIEW_CONCURRENCY = 2  # hadolint runs at once
 SWEEP_AGE = 15 * 60.0  # leftovers older than any job can live are a crashed job's
@@ -152,6 +153,7 @@ class LabService(ServiceBase):
         self.queue = JobQueue(settings.concurrency, settings.queue_size, settings.cooldown)
         self._asked_at: float | None = None  # when the daemon was last asked (monotonic)
         self._set_up = False  # the daemon was prepared and judged since it last came up
+        self._set_up_at = 0.0  # when (monotonic): the verdict is redone after RECHECK_AFTER
         self._asking = asyncio.Lock()  # one ask (and set-up) at a time, however many callers
         self.exposed = False  # the daemon's last isolation check: it reached the host's network
         self.isolation_checked_at: datetime | None = None  # when the daemon up now passed it
@@ -222,10 +224,15 @@ class LabService(ServiceBase):
                 answers = await asyncio.to_thread(self.sandbox.available)
                 if not answers:
                     self._daemon_gone()
-                elif not self._set_up:  # first seen, or back: whatever it is now gets judged
+                elif not self._set_up or self._verdict_stale():
+                    # First seen, back, or judged long ago (it may have been restarted with
+                    # other settings between two asks): whatever it is now gets judged.
                     self._set_up = await self._set_up_daemon()
                 self._asked_at = time.monotonic()
             return self._set_up and not self.exposed
+
+    def _verdict_stale(self) -> bool:
+        return time.monotonic() - self._set_up_at > RECHECK_AFTER
 
     def _daemon_gone(self) -> None:
         """The daemon stopped answering: the one that answers next is set up and checked
@@ -249,6 +256,7 @@ class LabService(ServiceBase):
         if removed:
             log.info("removed %d leftover lab containers and images", removed)
         self.exposed = exposed
+        self._set_up_at = time.monotonic()
         self.isolation_checked_at = self.clock() if check and not exposed else None
         if exposed:
             log.error(EXPOSED)

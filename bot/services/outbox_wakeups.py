@@ -8,7 +8,8 @@ listening connection, and each dispatcher keeps one connection that LISTENs (pg_
 
 A notification can be missed while the listening connection is down; on every (re)connect the
 listener therefore wakes its dispatcher once, whose next round looks at the table itself.
-SQLite has one process per database (bot/app.py), so it needs none of this.
+SQLite has one dispatching process per database (bot/app.py) and no NOTIFY: rows a second,
+non-dispatching process enqueues wait for the dispatcher's next scheduled wake.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ catch up on what it may have missed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 log = logging.getLogger(__name__)
 
 RECONNECT_AFTER = 5.0  # seconds between attempts while the database is unreachable
+PING_EVERY = 60.0  # seconds between checks that the listening connection still answers
+PING_TIMEOUT = 10.0
 
 
 async def notify(session: AsyncSession, channel: str, payload: str) -> None:
@@ -41,6 +44,7 @@ class ChannelListener:
         missed: str,
         on_connect: Callable[[], None] = lambda: None,
         reconnect_after: float = RECONNECT_AFTER,
+        ping_every: float = PING_EVERY,
     ) -> None:
         self.engine = engine
         self.channel = channel
@@ -49,6 +53,7 @@ class ChannelListener:
         self.missed = missed  # what the operator loses while it cannot listen
         self.on_connect = on_connect
         self.reconnect_after = reconnect_after
+        self.ping_every = ping_every
         self.listening = asyncio.Event()  # set while notifications can arrive
 
     async def run(self) -> None:
@@ -81,7 +86,13 @@ class ChannelListener:
                 await driver.add_listener(self.channel, self._heard)
                 self.listening.set()
                 self.on_connect()
-                await closed.wait()
+                while not closed.is_set():
+                    # A half-open connection (a failover, an idle timeout on the way) reports
+                    # nothing: a query that does not come back is the only sign of it.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(closed.wait(), self.ping_every)
+                    if not closed.is_set():
+                        await asyncio.wait_for(driver.execute("SELECT 1"), PING_TIMEOUT)
             finally:
                 self.listening.clear()
                 # A connection that LISTENs must not go back to the pool for other work.

@@ -275,13 +275,16 @@ class StatusService(ServiceBase):
         if not choices.is_moderator(member):
             raise UserError(NEEDS_OPERATOR)
 
-    async def status(self, process: ProcessFacts) -> Status:
+    async def status(self, process: ProcessFacts, *, owner: bool = True) -> Status:
+        """`owner`: the bot's owner also sees where the database and the lab daemon are (any
+        server's moderators may ask; a public bot's hosting details are not theirs)."""
         now = self.clock()
-        (backlog, database), labs = await asyncio.gather(self._outbox(), self._labs())
+        (backlog, database), labs = await asyncio.gather(self._outbox(owner), self._labs(owner))
         return Status(now, process, backlog, database, labs, self._course())
 
-    async def _outbox(self) -> tuple[Backlog | None, DatabaseState]:
-        backend = describe_database(self.outbox.engine.url)
+    async def _outbox(self, detailed: bool) -> tuple[Backlog | None, DatabaseState]:
+        url = self.outbox.engine.url
+        backend = describe_database(url) if detailed else url.get_backend_name()
         started = time.perf_counter()
         try:
             backlog = await asyncio.wait_for(self.outbox.backlog(), DATABASE_WAIT)
@@ -292,11 +295,13 @@ class StatusService(ServiceBase):
             return None, DatabaseState(backend, None, f"{type(exc).__name__} (see the log)")
         return backlog, DatabaseState(backend, time.perf_counter() - started)
 
-    async def _labs(self) -> LabState:
+    async def _labs(self, detailed: bool) -> LabState:
         settings = self.labs.lab_settings
         if not settings.enabled:
             return LabState(False, "off: switched off (LAB_ENABLED=false); `/lab review` works")
-        where = settings.docker_host or "DOCKER_HOST or the default socket"
+        where = "its configured address"
+        if detailed:
+            where = settings.docker_host or "DOCKER_HOST or the default socket"
         if self._lab_check is None or self._lab_check.done():
             self._lab_check = asyncio.create_task(self.labs.sandbox_on(), name="status-lab-check")
         try:

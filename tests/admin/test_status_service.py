@@ -137,6 +137,26 @@ async def test_a_database_that_does_not_answer_leaves_the_rest_of_the_status(
     assert fields["Course"].startswith("Docker in Depth")
 
 
+async def test_moderators_see_no_hosting_details(
+    course_store: CourseStore, clock: Clock, tmp_path: Path
+) -> None:
+    """Where the database and the lab daemon are is for the bot's owner: any server's
+    moderators may ask for the status."""
+    engine = create_engine("postgresql+asyncpg://tutor:s3cret@db.internal:9/tutor")
+    try:
+        services = Services(sessions=create_sessionmaker(engine), courses=course_store, clock=clock)
+        socket = no_daemon(services, tmp_path)
+        owner = dict((await services.status.status(facts(clock), owner=True)).fields())
+        moderator = dict((await services.status.status(facts(clock), owner=False)).fields())
+    finally:
+        await engine.dispose()
+    assert "db.internal" in owner["Database"] and socket in owner["Graded labs"]
+    shown = "".join(moderator.values())
+    assert moderator["Database"].startswith("postgresql\n**not answering**: ")
+    assert "db.internal" not in shown and socket not in shown and "tmp" not in shown
+    assert "its configured address" in moderator["Graded labs"]
+
+
 async def test_a_slow_lab_daemon_never_holds_the_status_up(
     services: Services, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -126,6 +126,26 @@ async def test_a_daemon_that_comes_back_is_checked_again(
     assert daemon.asked.count("fetches_for_learners") == 3
 
 
+async def test_a_verdict_is_redone_after_a_while_even_if_no_ask_saw_the_daemon_go(
+    labs: LabService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon restarted with other settings between two asks answers as before: only a
+    fresh check, RECHECK_AFTER after the last, sees what it is now (both ways)."""
+    daemon = StandIn(labs.sandbox, monkeypatch)
+    daemon.answers(True)
+    await grade(labs)
+    daemon.fetches = True  # restarted unseen, now on the host's network
+    await grade(labs)  # within RECHECK_AFTER: the old verdict holds
+    assert daemon.asked == ["prepare", "fetches_for_learners", "run_job", "run_job"]
+    monkeypatch.setattr(labs_module, "RECHECK_AFTER", 0.0)
+    with pytest.raises(SandboxOff):
+        await grade(labs)
+    assert labs.exposed and daemon.asked[4:] == ["prepare", "fetches_for_learners"]
+    daemon.fetches = False  # fixed: the next check turns graded labs back on
+    await grade(labs)
+    assert not labs.exposed and daemon.asked[-1] == "run_job"
+
+
 async def test_a_job_that_finds_the_daemon_gone_has_it_checked_again(
     labs: LabService, monkeypatch: pytest.MonkeyPatch
 ) -> None:

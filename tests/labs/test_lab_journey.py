@@ -131,7 +131,7 @@ async def test_with_no_daemon_lab_start_offers_the_review(
     no_sandbox: TutorBot, fake: FakeDiscord, tmp_path: Path
 ) -> None:
     await enrol(fake)
-    shown = await fake.slash("lab start", {"exercise": "p02-ex-ghost-file"})
+    shown = await lab_start(fake, "p02-ex-ghost-file")
     assert "sandbox is off" in text_of([shown.message or {}])
     assert not any(c.startswith("labsubmit:") for c in custom_ids(shown.message))
     review = button(shown.message, "labreview:")
@@ -167,6 +167,13 @@ async def lab_bot(
         yield app, bot
 
 
+async def lab_start(fake: FakeDiscord, exercise: str) -> InteractionResult:
+    """/lab start, once its card has replaced the "thinking" answer (the command defers: the
+    first lab after the daemon comes up waits for its isolation check)."""
+    started = await fake.slash("lab start", {"exercise": exercise})
+    return await started.wait(lambda r: bool(r.embeds), timeout=30)
+
+
 async def submit(
     fake: FakeDiscord, message: dict[str, Any], exercise_id: str, files: dict[str, str]
 ) -> InteractionResult:
@@ -188,7 +195,7 @@ async def test_start_submit_and_pass_marks_the_exercise_done(
     await enrol(fake)
     choices = await fake.autocomplete("lab start", {"exercise": "count-layers"}, "exercise")
     assert [c["value"] for c in choices.choices or []] == ["p02-ex-count-layers"]
-    task = await fake.slash("lab start", {"exercise": "p02-ex-count-layers"})
+    task = await lab_start(fake, "p02-ex-count-layers")
     assert task.rejections == []
     card = text_of([task.message or {}]) + str(task.message)
     assert "Lab · Part 2 · Count the layers" in card
@@ -229,7 +236,7 @@ async def test_a_refused_submission_says_why_and_runs_nothing(
     lab_bot: tuple[App, TutorBot], fake: FakeDiscord
 ) -> None:
     await enrol(fake)
-    task = await fake.slash("lab start", {"exercise": "p02-ex-ghost-file"})
+    task = await lab_start(fake, "p02-ex-ghost-file")
     refused = await submit(
         fake, task.message, "p02-ex-ghost-file", {"Dockerfile": "FROM alpine:3.20\nRUN true\n"}
     )

@@ -53,7 +53,7 @@ class Admin(commands.Cog):
         status = self.bot.services.status
         owner = await self.bot.is_owner(interaction.user)
         await status.require_viewer(interaction.guild_id, asking_member(interaction), owner=owner)
-        report = await status.status(process_facts(self.bot))
+        report = await status.status(process_facts(self.bot), owner=owner)
         await interaction.followup.send(embed=status_embed(report), ephemeral=True)
 
     @admin.command(name="reload", description="Read the course again from disk (bot owner only)")

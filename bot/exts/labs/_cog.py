@@ -83,10 +83,13 @@ class Labs(commands.GroupCog, group_name="lab", group_description="Hands-on Dock
     @app_commands.describe(exercise="The exercise (type to search)")
     @app_commands.autocomplete(exercise=exercise_choices)
     async def start(self, interaction: discord.Interaction[TutorBot], exercise: str) -> None:
+        private = in_server(interaction)
+        # Answer Discord first: the first lab after the lab daemon comes up waits for its
+        # set-up and isolation check (bot/services/labs.py), which may pass the 3 s deadline.
+        await interaction.response.defer(thinking=True, ephemeral=private)
         task = await self.bot.services.labs.start(interaction.user.id, exercise)
         embeds, view = task_message(interaction.user.id, task)
-        private = in_server(interaction)
         batches = embed_batches(embeds)
-        await interaction.response.send_message(embeds=batches[0], view=view, ephemeral=private)
+        await interaction.edit_original_response(embeds=batches[0], view=view)
         for batch in batches[1:]:
             await interaction.followup.send(embeds=batch, ephemeral=private)
