@@ -98,7 +98,8 @@ def _size(size: int) -> str:
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
     """A consistent copy of the SQLite database, safe while the bot runs."""
-    from storage.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_path
+    from storage.backup import BackupError, backup_sqlite, pg_dump_command
+    from storage.db import sqlite_path
 
     settings = _settings()
     url = settings.resolved_database_url
@@ -126,7 +127,8 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 def cmd_db_restore(args: argparse.Namespace) -> int:
     """Put a backup in place of the SQLite database, once checked, keeping the old one."""
     from bot.health import fresh_heartbeat
-    from storage.backup import BackupError, pg_restore_command, restore_sqlite, sqlite_path
+    from storage.backup import BackupError, pg_restore_command, restore_sqlite
+    from storage.db import sqlite_path
     from storage.migrate import head_revision
 
     settings = _settings()

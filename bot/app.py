@@ -8,10 +8,8 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import discord
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bot import TutorBot
@@ -20,7 +18,7 @@ from bot.metrics import Metrics, MetricsServer
 from bot.services import Services
 from bot.services.groups import GroupLimits
 from content.store import CourseStore
-from storage.db import create_engine, create_sessionmaker
+from storage.db import create_engine, create_sessionmaker, sqlite_path
 from storage.dispatch_lock import DispatchLocked, hold_dispatch_lock
 from storage.migrate import SchemaStatus, is_known_revision, schema_status, upgrade
 
@@ -126,11 +124,11 @@ async def serve_metrics(bot: TutorBot, settings: Settings) -> AsyncIterator[Metr
 def may_dispatch(settings: Settings, stack: contextlib.ExitStack) -> bool:
     """Whether this process dispatches the outbox: always on PostgreSQL (workers share it); on
     SQLite only the process that holds the database's dispatch lock, kept until `stack` ends."""
-    url = make_url(settings.resolved_database_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    database = sqlite_path(settings.resolved_database_url)
+    if database is None:
         return True
     try:
-        stack.enter_context(hold_dispatch_lock(Path(url.database)))
+        stack.enter_context(hold_dispatch_lock(database))
     except DispatchLocked as refused:
         log.error("%s", refused)
         return False

@@ -70,15 +70,12 @@ async def check_database(url: str, within: float = DATABASE_TIMEOUT) -> str | No
     import sqlalchemy.exc
     from sqlalchemy.engine import make_url
 
-    from storage.db import create_engine
+    from storage.db import create_engine, sqlite_path
     from storage.migrate import is_known_revision, schema_status
 
-    parsed = make_url(url)
-    shown = parsed.render_as_string(hide_password=True)
-    sqlite_file = parsed.database if parsed.get_backend_name() == "sqlite" else None
-    if sqlite_file not in (None, "", ":memory:") and not await asyncio.to_thread(
-        Path(str(sqlite_file)).is_file
-    ):
+    shown = make_url(url).render_as_string(hide_password=True)
+    sqlite_file = sqlite_path(url)
+    if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.is_file):
         return f"no database at {sqlite_file}: the bot has not started with it yet"
     engine = create_engine(url)
     try:

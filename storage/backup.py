@@ -39,14 +39,6 @@ class BackupResult:
     revision: str | None
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL; None for any other database (or an in-memory one)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(str(parsed.database))
-
-
 def libpq_url(url: str) -> URL:
     """The URL as pg_dump and psql take it: no SQLAlchemy driver suffix, no password."""
     parsed = make_url(url)

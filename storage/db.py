@@ -17,6 +17,14 @@ from sqlalchemy.ext.asyncio import (
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for any other database (or an in-memory one)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Build the engine for `url` (sqlite+aiosqlite or postgresql+asyncpg)."""
     parsed = make_url(url)
