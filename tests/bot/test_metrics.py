@@ -218,11 +218,13 @@ async def test_outbox_sends_failures_and_retries_are_counted(
         )
 
         world.fake.fail_next("POST", "/channels/*/messages", status=503)
+        on_time = count("tutorbot_outbox_lateness_seconds_bucket", le="1.0")
         await world.remind(world.learners[1], "Review [r4]", kind="nudge")
         await eventually(lambda: count("tutorbot_outbox_sent_total", kind="nudge") == 1)
         assert count("tutorbot_outbox_retries_total", kind="nudge") == 1
-        # it went out after a back-off of 2 s (virtual time): late by at least that
-        assert count("tutorbot_outbox_lateness_seconds_bucket", le="1.0") == 1
+        # it went out after a back-off of 2 s (virtual time): late by at least that. (How late
+        # r1 was is not asserted: an idle dispatcher moves virtual time on by its idle sleep.)
+        assert count("tutorbot_outbox_lateness_seconds_bucket", le="1.0") == on_time
         assert count("tutorbot_outbox_lateness_seconds_count") == 2
 
         await world.dispatcher.stop(grace=0)  # a row tried 12 times already, then a restart

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import select
@@ -143,6 +144,28 @@ async def test_a_quiz_survives_restarts_then_ends_with_the_scores_so_far(world: 
         late = await world.fake.click(second, custom_ids(second)[0], user=world.ana)
         assert "This quiz is over" in world.text(late)
         assert len(questions_in(world, thread)) == 2  # question 3 never started
+
+
+async def test_a_question_shown_while_the_bot_stops_is_timed_by_the_next_process(
+    world: World,
+) -> None:
+    async with world.running() as bot:
+        thread = await group_of_three(world)
+        await world.slash(
+            "group quiz", {"part": "0", "questions": 1}, user=world.ana, channel_id=thread
+        )
+        shown = await current_question(world, thread, 1)
+        conductor = bot.get_cog("Groups").conductor  # type: ignore[union-attr]
+        conductor.stop()  # as when the bot closes
+        (live,) = await world.services.group_quizzes.running()
+        conductor.arm(live)  # a press handled late: its question would be re-timed here
+        world.clock.advance(seconds=31)
+        await asyncio.sleep(0.2)  # a timer would have fired (its naps are 5 ms)
+        assert custom_ids(world.fake.get_message(int(shown["id"])) or {}) != []
+    async with world.running():
+        closed = await eventually(lambda: _closed(world, shown))
+        assert "closed" in closed["content"]
+        await scoreboard(world, thread)
 
 
 def _closed(world: World, message: dict[str, Any]) -> dict[str, Any] | None:

@@ -105,6 +105,7 @@ class QuizConductor:
         self.services = services
         self.sleep = sleep
         self._timers: dict[int, asyncio.Task[None]] = {}
+        self._stopped = False
 
     @property
     def quizzes(self) -> GroupQuizService:
@@ -123,6 +124,11 @@ class QuizConductor:
         self.arm(live)
 
     def arm(self, live: LiveQuestion) -> None:
+        if self._stopped:
+            # A press still being handled while the bot stops: no timer may outlive this
+            # process (it would close the question with a closed HTTP session and hide the
+            # next one); the next process's `recover` times the question instead.
+            return
         old = self._timers.pop(live.quiz_id, None)
         if old is not None and old is not asyncio.current_task():
             old.cancel()
@@ -131,6 +137,7 @@ class QuizConductor:
         )
 
     def stop(self) -> None:
+        self._stopped = True
         for task in self._timers.values():
             task.cancel()
         self._timers.clear()
