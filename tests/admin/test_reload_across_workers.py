@@ -37,9 +37,7 @@ async def following(worker: Services) -> AsyncIterator[bool]:
 async def test_a_reload_on_one_worker_reloads_the_others(
     sessions: async_sessionmaker[AsyncSession], course_dir: Path
 ) -> None:
-    first, second = (
-        Services(sessions=sessions, courses=CourseStore(course_dir)) for _ in range(2)
-    )
+    first, second = (Services(sessions=sessions, courses=CourseStore(course_dir)) for _ in range(2))
     chunks_before = len(second.courses.course.parts[1].sections)
     async with following(first) as shared, following(second):
         shorten_part_1(course_dir)

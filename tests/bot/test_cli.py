@@ -144,7 +144,7 @@ def test_export_into_a_closed_pipe_stops_quietly() -> None:
         text=True,
         timeout=120,
     )
-    assert done.stdout == "{\n  \"title"[:10]
+    assert done.stdout == '{\n  "title'[:10]
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
 
 

@@ -35,6 +35,7 @@ present = true
 ```
 """
 
+
 def compose_lab(make_course: MakeCourse) -> Lab:
     found, errors = exercise(make_course, with_lab(COMPOSE_LAB))
     assert errors == []

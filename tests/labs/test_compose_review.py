@@ -134,9 +134,16 @@ def test_production_rules_skip_development_files() -> None:
     ],
 )
 def test_database_ports_published_on_every_interface(port: object, public: bool) -> None:
-    entry = port if isinstance(port, str) else "{" + ", ".join(
-        f"{k}: {v}" for k, v in port.items()  # type: ignore[attr-defined]
-    ) + "}"
+    entry = (
+        port
+        if isinstance(port, str)
+        else "{"
+        + ", ".join(
+            f"{k}: {v}"
+            for k, v in port.items()  # type: ignore[attr-defined]
+        )
+        + "}"
+    )
     text = f'services:\n  db:\n    image: postgres:16\n    ports: ["{entry}"]\n'
     if not isinstance(port, str):
         text = f"services:\n  db:\n    image: postgres:16\n    ports:\n      - {entry}\n"
@@ -205,7 +212,7 @@ def test_compose_files_and_dockerfiles_are_told_apart() -> None:
     assert looks_like_compose(RISKY)
     assert looks_like_compose("# the stack\n---\nname: shop\nservices: {}\n")
     assert looks_like_compose("x-common: &c {}\nservices: {}\n")
-    assert not looks_like_compose("FROM busybox\nCMD [\"true\"]\n")
+    assert not looks_like_compose('FROM busybox\nCMD ["true"]\n')
     assert not looks_like_compose("# syntax=docker/dockerfile:1\nFROM busybox\n")
     assert not looks_like_compose("ARG services=1\nFROM busybox\n")
 
