@@ -1,4 +1,5 @@
-"""Local wall-clock times (a drill at 18:00, a group's weekly note on Monday 10:00) as UTC.
+"""Local wall-clock times (a drill at 18:00, a group's weekly note on Monday 10:00) as UTC,
+and durations written as people say them.
 
 The next occurrence is computed from the IANA zone every time it is needed, never by adding
 24 hours to the last one, so clock changes cannot drift a schedule. Two deliberate choices,
@@ -58,3 +59,16 @@ def next_local(
         if instant > after and wanted_day and fresh_day:
             return day, instant
         day += timedelta(days=1)
+
+
+def span(delta: timedelta) -> str:
+    """A duration as people say it: 45 s, 3 min, 2 h, 2 h 5 min, 3 d, 3 d 4 h."""
+    seconds = max(0, int(delta.total_seconds()))
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{minutes} min"
+    if seconds < 86400:
+        return f"{hours} h {minutes % 60} min" if minutes % 60 else f"{hours} h"
+    return f"{days} d {hours % 24} h" if hours % 24 else f"{days} d"

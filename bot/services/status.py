@@ -26,6 +26,7 @@ from bot.errors import UserError
 from bot.services.base import ServiceBase
 from bot.services.course_sync import ReloadFollower, announce_reload
 from bot.services.labs import LabService
+from bot.services.local_time import span
 from bot.services.moderators import Member, server_choices
 from bot.services.outbox import Backlog, OutboxService
 from content.model import Problem
@@ -49,19 +50,6 @@ class ReloadRunning(UserError):
         super().__init__(
             "A course reload is already running on this worker. Try again when it has finished."
         )
-
-
-def span(delta: timedelta) -> str:
-    """A duration as people say it: 45 s, 3 min, 2 h 5 min, 3 d 4 h."""
-    seconds = max(0, int(delta.total_seconds()))
-    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{minutes} min"
-    if seconds < 86400:
-        return f"{hours} h {minutes % 60} min"
-    return f"{days} d {hours % 24} h"
 
 
 def millis(seconds: float) -> str:

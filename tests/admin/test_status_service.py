@@ -20,7 +20,6 @@ from bot.services.status import (
     ReloadRunning,
     ShardLatency,
     describe_database,
-    span,
 )
 from content.reader import part_chunks
 from content.store import CourseStore
@@ -46,14 +45,6 @@ def facts(clock: Clock, **overrides: object) -> ProcessFacts:
         "dispatcher_running": True,
     }
     return ProcessFacts(**{**values, **overrides})  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("seconds", "said"),
-    [(0, "0 s"), (59, "59 s"), (180, "3 min"), (7500, "2 h 5 min"), (273_600, "3 d 4 h")],
-)
-def test_durations_read_as_people_say_them(seconds: int, said: str) -> None:
-    assert span(timedelta(seconds=seconds)) == said
 
 
 def test_the_database_is_named_without_user_or_password() -> None:

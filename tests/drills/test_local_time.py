@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import UserError
-from bot.services.local_time import local_instant, next_local, parse_clock
+from bot.services.local_time import local_instant, next_local, parse_clock, span
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -93,3 +93,19 @@ def test_the_next_occurrence_is_soon_and_one_per_local_day(
     assert timedelta(hours=22) <= following - instant <= timedelta(hours=26)
     local = instant.astimezone(tz)
     assert local.date() == day or (local - timedelta(hours=1)).date() == day
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (0, "0 s"),
+        (59, "59 s"),
+        (180, "3 min"),
+        (7200, "2 h"),
+        (7500, "2 h 5 min"),
+        (259_200, "3 d"),
+        (273_600, "3 d 4 h"),
+    ],
+)
+def test_durations_read_as_people_say_them(seconds: int, said: str) -> None:
+    assert span(timedelta(seconds=seconds)) == said

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import discord
 
 from bot.services.drill_stats import DrillStats
 from bot.services.drills import DrillInfo, PostPlan, Reveal, Upcoming
+from bot.services.local_time import span
 from bot.ui.access import server_of
 from bot.ui.embeds import BRAND_COLOUR, fit
 from bot.ui.items import SharedItem, services_of
@@ -27,14 +28,6 @@ def _ts(moment: datetime, style: str) -> str:
 
 def _day(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
-
-
-def span(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h" if not rest else f"{hours} h {rest:02d}"
 
 
 def question_embed(question: Question, *, solved: bool = False) -> discord.Embed:
