@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -56,14 +56,16 @@ async def admitted(interaction: discord.Interaction[TutorBot], check: Awaitable[
         return False
 
 
-async def reply_error(interaction: discord.Interaction[TutorBot], text: str) -> None:
+async def reply_error(
+    interaction: discord.Interaction[TutorBot], text: str, files: Sequence[discord.File] = ()
+) -> None:
     if interaction.type is discord.InteractionType.autocomplete:
         return  # suggestions cannot be answered with a message: the list stays empty
     embed = discord.Embed(description=text, colour=ERROR_COLOUR)
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(embed=embed, ephemeral=True)
+            await interaction.followup.send(embed=embed, files=list(files), ephemeral=True)
         else:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
+            await interaction.response.send_message(embed=embed, files=list(files), ephemeral=True)
     except discord.HTTPException:
         log.warning("could not tell user %s about an error", interaction.user.id, exc_info=True)

@@ -92,6 +92,26 @@ async def test_review_by_modal_groups_findings_and_names_the_parts(
     assert answered.followups[0]["flags"] & 64  # ephemeral in a server
 
 
+async def test_a_review_sent_while_restarting_is_refused_and_given_back(
+    no_sandbox: TutorBot, fake: FakeDiscord
+) -> None:
+    opened = await fake.slash("lab review")
+    assert opened.modal is not None
+    assert await no_sandbox.drain(grace=1) == 0  # shutting down: nothing else was running
+    refused = await fake.submit_modal(
+        "labreviewmodal", {"dockerfile": TYPICAL, "dockerignore": ".git\n"}
+    )
+    await refused.wait(lambda r: bool(r.embeds), timeout=10)
+    assert refused.ephemeral
+    assert "restarting" in refused.embeds[0]["description"]
+    assert "What you typed is attached" in refused.embeds[0]["description"]
+    (request,) = fake.find_requests("POST", f"/interactions/{refused.id}/*")
+    assert request.files == {
+        "dockerfile.txt": TYPICAL.encode(),
+        "dockerignore.txt": b".git\n",
+    }
+
+
 async def test_review_of_an_attached_file(no_sandbox: TutorBot, fake: FakeDiscord) -> None:
     served = web.Application()
     files = {"Dockerfile": TYPICAL.encode(), ".dockerignore": b".git\n"}
