@@ -22,6 +22,7 @@ import http.server
 import io
 import json
 import logging
+import os
 import re
 import socket
 import tempfile
@@ -57,6 +58,7 @@ from content.model import Lab
 
 log = logging.getLogger(__name__)
 
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"  # what docker.from_env uses without DOCKER_HOST
 NOBODY = 65534  # the uid and gid a job runs as when its image's would be 0
 POLL = 0.2  # seconds between watchdog looks
 LATE_CLEANUP = 120.0  # seconds an aborted build may keep the daemon busy before we give up
@@ -150,6 +152,19 @@ class Sandbox:
             client = self._client_factory()
             client.ping()
         return client
+
+    def socket_identity(self) -> tuple[int, int, int] | None:
+        """Device, inode and change time of the daemon's unix socket: a restarted daemon makes
+        its socket anew, so a new identity means a new daemon, perhaps with other settings.
+        None for a daemon over TCP, or no socket."""
+        host = self.settings.docker_host or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+        if not host.startswith("unix://"):
+            return None
+        try:
+            found = os.stat(host.removeprefix("unix://"))
+        except OSError:
+            return None
+        return found.st_dev, found.st_ino, found.st_ctime_ns
 
     def available(self) -> bool:
         try:

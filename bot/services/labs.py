@@ -63,6 +63,10 @@ DAEMON_GONE = (
     "the lab daemon stopped answering: graded labs are off until it answers again and passes "
     "the isolation check"
 )
+DAEMON_NEW = (
+    "the lab daemon's socket was made anew (the daemon restarted): it is set up and passes the "
+    "isolation check again before the next job"
+)
 
 Progress = Callable[[int], Awaitable[None]]  # 1, 2, ... = place in the queue; 0 = building
 # Told how each graded job ended: passed, failed, refused (a UserError: a refused file, a full
@@ -154,6 +158,7 @@ class LabService(ServiceBase):
         self._asked_at: float | None = None  # when the daemon was last asked (monotonic)
         self._set_up = False  # the daemon was prepared and judged since it last came up
         self._set_up_at = 0.0  # when (monotonic): the verdict is redone after RECHECK_AFTER
+        self._judged_socket: tuple[int, int, int] | None = None  # its socket's identity (unix)
         self._asking = asyncio.Lock()  # one ask (and set-up) at a time, however many callers
         self.exposed = False  # the daemon's last isolation check: it reached the host's network
         self.isolation_checked_at: datetime | None = None  # when the daemon up now passed it
@@ -220,6 +225,7 @@ class LabService(ServiceBase):
         if not self.lab_settings.enabled:
             return False
         async with self._asking:
+            self._notice_new_socket()
             if self._asked_at is None or time.monotonic() - self._asked_at > STATUS_TTL:
                 answers = await asyncio.to_thread(self.sandbox.available)
                 if not answers:
@@ -231,6 +237,20 @@ class LabService(ServiceBase):
                 self._asked_at = time.monotonic()
             return self._set_up and not self.exposed
 
+    def _notice_new_socket(self) -> None:
+        """A daemon on a local socket makes it anew when it starts. Looked at on every ask (a
+        stat), so a restart between two asks is seen, not only RECHECK_AFTER later."""
+        if not self._set_up:
+            return
+        socket = self.sandbox.socket_identity()
+        if socket == self._judged_socket:
+            return
+        if socket is None:
+            self._asked_at = None  # gone: ask it now, which says so
+        else:
+            log.warning(DAEMON_NEW)
+            self._forget_daemon()
+
     def _verdict_stale(self) -> bool:
         return time.monotonic() - self._set_up_at > RECHECK_AFTER
 
@@ -239,6 +259,9 @@ class LabService(ServiceBase):
         afresh, whatever this one was."""
         if self._set_up:
             log.warning(DAEMON_GONE)
+        self._forget_daemon()
+
+    def _forget_daemon(self) -> None:
         self._set_up, self.exposed, self.isolation_checked_at = False, False, None
         self._asked_at = None
 
@@ -246,6 +269,7 @@ class LabService(ServiceBase):
         """Cap build processes, sweep what a crashed process left and check isolation; False
         when the daemon failed on the way (it is tried again at the next ask)."""
         check = self.lab_settings.require_isolation
+        self._judged_socket = self.sandbox.socket_identity()
         try:
             await asyncio.to_thread(self.sandbox.prepare)
             removed = await asyncio.to_thread(self.sandbox.sweep, SWEEP_AGE)

@@ -146,6 +146,37 @@ async def test_a_verdict_is_redone_after_a_while_even_if_no_ask_saw_the_daemon_g
     assert not labs.exposed and daemon.asked[-1] == "run_job"
 
 
+async def test_a_daemon_restarted_between_two_asks_is_judged_again_at_once(
+    labs: LabService,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its socket is made anew: the next ask sees that, well before RECHECK_AFTER."""
+    socket = tmp_path / "lab.sock"  # stands for the daemon's socket: only its identity counts
+    socket.touch()
+    daemon = StandIn(labs.sandbox, monkeypatch)
+    daemon.answers(True)
+    await grade(labs)
+    await grade(labs)  # the same socket: the verdict holds
+    assert daemon.asked == ["prepare", "fetches_for_learners", "run_job", "run_job"]
+
+    replacement = tmp_path / "new.sock"
+    replacement.touch()
+    os.replace(replacement, socket)  # restarted, now on the host's network
+    daemon.fetches = True
+    with pytest.raises(SandboxOff):
+        await grade(labs)
+    assert daemon.asked[4:] == ["prepare", "fetches_for_learners"]
+    assert labs_module.DAEMON_NEW in caplog.text and labs.exposed
+
+    socket.unlink()  # stopped: said as such, not as a new daemon
+    daemon.answers(False)
+    caplog.clear()
+    assert not await labs.sandbox_on()
+    assert labs_module.DAEMON_GONE in caplog.text and labs_module.DAEMON_NEW not in caplog.text
+
+
 async def test_a_job_that_finds_the_daemon_gone_has_it_checked_again(
     labs: LabService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
