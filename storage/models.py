@@ -272,6 +272,17 @@ class LearnerServer(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class CourseReload(Base):
+    """A course reload announced to the other workers (bot/services/course_sync.py). A worker
+    that could not listen meanwhile finds here, when it reconnects, that it missed one."""
+
+    __tablename__ = "course_reloads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker: Mapped[str] = mapped_column(String(32))
+    reloaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class GuildSettings(Base):
     """What a server's moderators chose: where reminders go when a learner's DMs are closed."""
 

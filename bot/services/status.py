@@ -354,7 +354,9 @@ class StatusService(ServiceBase):
         announces a reload (run it as a task); None on SQLite."""
         if not self.outbox.shared:
             return None
-        return ReloadFollower(self.outbox.engine, self._worker, self._reload_announced)
+        return ReloadFollower(
+            self.outbox.engine, self.sessions, self._worker, self._reload_announced
+        )
 
     async def _reload_announced(self) -> None:
         result = await self._reload()

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import Services
@@ -57,3 +59,49 @@ async def test_a_reload_on_one_worker_reloads_the_others(
         assert second.courses.generation == 1
         assert len(second.courses.course.parts[1].sections) == chunks_before
         assert "keep their course until they reload or restart" in result.text()
+
+
+async def test_a_worker_that_could_not_listen_reloads_when_it_listens_again(
+    sessions: async_sessionmaker[AsyncSession], course_dir: Path
+) -> None:
+    first, second = (Services(sessions=sessions, courses=CourseStore(course_dir)) for _ in range(2))
+    follower = second.status.follow_reloads()
+    if follower is None:
+        pytest.skip("one process on SQLite: nobody to tell")
+    follower.reconnect_after = 0.5
+    task = asyncio.create_task(follower.run())
+    try:
+        await asyncio.wait_for(follower.listening.wait(), 10)
+        await asyncio.sleep(0.2)  # its first catch-up is done: nothing missed, nothing reloaded
+        assert second.courses.generation == 1
+        async with sessions.begin() as session:  # the listening connection is cut
+            await session.execute(text(CUT_LISTENERS))
+        await until(lambda: not follower.listening.is_set())
+
+        shorten_part_1(course_dir)
+        result = await first.status.reload_course(by=1)  # the notice goes out to nobody
+        assert result.applied and second.courses.generation == 1
+
+        await asyncio.wait_for(follower.listening.wait(), 10)
+        await until(lambda: second.courses.generation == 2)
+        assert "Shorter now." in str(second.courses.course.parts[1].sections)
+        await asyncio.sleep(0.2)
+        assert second.courses.generation == 2  # once
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+CUT_LISTENERS = """
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE datname = current_database() AND query = 'LISTEN "tutor_course"'
+"""
+
+
+async def until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    for _ in range(int(within / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")

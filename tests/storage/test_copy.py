@@ -28,7 +28,15 @@ from content.store import CourseStore
 from storage.copy import CopyError, copy_database
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import SchemaStatus, downgrade, head_revision, schema_status
-from storage.models import Answer, Base, Enrollment, Learner, OutboxMessage, StudyGroup
+from storage.models import (
+    Answer,
+    Base,
+    CourseReload,
+    Enrollment,
+    Learner,
+    OutboxMessage,
+    StudyGroup,
+)
 from tests.bot.test_cli import tutorbot
 from tests.conftest import PG_URL, _admin
 from tests.drills.test_drills import send_post
@@ -112,6 +120,9 @@ async def populate(services: Services, clock: Clock) -> None:
     folder = SOLUTIONS / exercise / "pass"
     files = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.is_file()}
     assert (await services.labs.submit(BEN, exercise, files)).passed
+
+    async with services.sessions.begin() as session:  # what /admin reload notes on PostgreSQL
+        session.add(CourseReload(worker="0" * 32))
 
 
 @dataclass
