@@ -4,6 +4,14 @@ What features use when they register how their outbox kinds look.
 """
 
 from bot.delivery.discord_sender import DiscordSender, Rendered, Renderers
-from bot.delivery.dispatcher import Dispatcher, TryLater, Undeliverable
+from bot.delivery.dispatcher import Dispatcher, NothingToSend, TryLater, Undeliverable
 
-__all__ = ["DiscordSender", "Dispatcher", "Rendered", "Renderers", "TryLater", "Undeliverable"]
+__all__ = [
+    "DiscordSender",
+    "Dispatcher",
+    "NothingToSend",
+    "Rendered",
+    "Renderers",
+    "TryLater",
+    "Undeliverable",
+]

@@ -35,6 +35,8 @@ Failures (docs/architecture.md, "The outbox": a 403 is never retried)
     doubling, capped at 15 min) and the whole dispatcher pauses sending for as long; after
     `MAX_ATTEMPTS` claims the row fails.
   - Anything else Discord refuses (400s): the row fails with Discord's reason.
+  - A renderer with nothing to say (`NothingToSend`: an empty digest, a paused drill) is no
+    failure: the row is cancelled with its reason.
 
 Late rows
   A row that fell due while this process was not running (due before it started, and more than
@@ -129,6 +131,11 @@ class DeliveryError(Exception):
 
 class Undeliverable(DeliveryError):
     """Retrying will not help: the row fails."""
+
+
+class NothingToSend(DeliveryError):
+    """The renderer has nothing to say this time (a digest with nothing due): the row is
+    cancelled with the reason, not counted as a failed delivery."""
 
 
 class DmClosed(Undeliverable):
@@ -416,6 +423,8 @@ class Dispatcher:
         try:
             async with asyncio.timeout(self.send_timeout):
                 await self._route(item, late)
+        except NothingToSend as exc:
+            await self._db(self.outbox.cancel(item.id, reason=exc.reason))
         except Undeliverable as exc:
             log.info("outbox: row %s (%s) failed: %s", item.id, item.kind, exc.reason)
             await self._db(self.outbox.mark_failed(item.id, exc.reason, None))

@@ -22,7 +22,7 @@ from datetime import date
 import discord
 
 from bot.bot import TutorBot
-from bot.delivery import Rendered, TryLater, Undeliverable
+from bot.delivery import NothingToSend, Rendered, TryLater, Undeliverable
 from bot.exts.drills._views import announcement, post_message, reveal_embed, revealed_content
 from bot.services.drills import NotPosting, Reveal
 from bot.services.outbox import OutboxItem
@@ -105,7 +105,7 @@ class DrillDelivery:
                 retry=item.attempts > 1,
             )
         except NotPosting as exc:
-            raise Undeliverable(exc.reason) from None
+            raise NothingToSend(exc.reason) from None
         content, embed, view = post_message(plan)
         return Rendered(content=content, embeds=[embed], view=view)
 
@@ -121,7 +121,7 @@ class DrillDelivery:
     async def render_reveal(self, item: OutboxItem) -> Rendered:
         reveal = await self.drills.reveal(int(item.payload["post_id"]))
         if reveal is None:
-            raise Undeliverable("the drill never went out")
+            raise NothingToSend("the drill never went out")
         if item.channel_id is not None:  # where it was posted, even if the drill moved since
             reveal = replace(reveal, channel_id=item.channel_id)
         message_id = reveal.message_id or await self._find_post(reveal)

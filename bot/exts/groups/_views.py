@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.delivery import Rendered, Undeliverable
+from bot.delivery import NothingToSend, Rendered
 from bot.services import Services
 from bot.services.group_boards import GroupStanding, Standing, WeeklyReport
 from bot.services.groups import Group, GroupLimits
@@ -192,6 +192,6 @@ async def render_weekly(services: Services, item: OutboxItem) -> Rendered:
     """The outbox renderer of `group.weekly`: the note, and the next week's asked for."""
     report = await services.group_boards.weekly(int(item.payload["group_id"]))
     if report is None:
-        raise Undeliverable("the group was disbanded")
+        raise NothingToSend("the group was disbanded")
     await services.groups.plan_weekly(report.group, chained_to=item.id)
     return Rendered(embeds=[weekly_embed(report)])

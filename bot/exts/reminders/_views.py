@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import discord
 
-from bot.delivery import Rendered, Undeliverable
+from bot.delivery import NothingToSend, Rendered
 from bot.exts.quiz import due_message, review_session
 from bot.services import Services
 from bot.services.digest import Digest
@@ -59,7 +59,7 @@ async def render_digest(services: Services, item: OutboxItem) -> Rendered:
     await services.reminders.after_sent(learner_id, item.due_at)
     digest = await services.reminders.digest_to_send(learner_id, item.payload)
     if digest is None:
-        raise Undeliverable(NOTHING_TO_SAY)
+        raise NothingToSend(NOTHING_TO_SAY)
     return Rendered(
         embeds=[digest_embed(digest)], view=digest_view(digest.learner_discord_id, digest)
     )
