@@ -225,9 +225,9 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_status_due", "status", "due_at"),
-        Index("ix_outbox_learner_id", "learner_id"),
         # a learner's reminders by outcome (/server stats), from the index; status last, so
-        # that the partial index below wins for the failed ones
+        # that the partial index below wins for the failed ones. It also serves the foreign
+        # key (learner_id first): no index of learner_id alone.
         Index("ix_outbox_learner_due_status", "learner_id", "due_at", "status"),
         # the few that failed because the learner's DMs were closed (NO_ROUTE_FAILED)
         Index(
