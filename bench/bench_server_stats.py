@@ -14,7 +14,7 @@ weeks, answers with the choice pressed, review cards) and, for this dashboard:
   3 to 10% of the server's learners;
 - the outbox's history: one digest a day per learner over the twelve weeks (as the bot plans
   them): 2% of learners have closed DMs (failed, no route), the rest are sent or, about one in
-  five, dropped with nothing to say.
+  five, cancelled with nothing to say.
 
 Then, timed with time.perf_counter (server-side, after a warm-up):
 
@@ -75,7 +75,7 @@ from bot.bot import TutorBot  # noqa: E402
 from bot.config import default_course_dir  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.services.moderators import Member  # noqa: E402
-from bot.services.outbox import FAILED, NO_ROUTE, SENT  # noqa: E402
+from bot.services.outbox import CANCELLED, FAILED, NO_ROUTE, SENT  # noqa: E402
 from bot.services.server_stats import ServerStats, week_starts  # noqa: E402
 from bot.ui.dashboard import render_dashboard  # noqa: E402
 from content.store import CourseStore  # noqa: E402
@@ -226,7 +226,7 @@ class ServerSeeder:
                 if index in closed:
                     status, error = FAILED, NO_ROUTE
                 elif self.rng.random() < 0.2:
-                    status, error = FAILED, NOTHING_TO_SAY
+                    status, error = CANCELLED, NOTHING_TO_SAY
                 else:
                     status, error = SENT, None
                 batch.append(
