@@ -11,7 +11,6 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import discord
 import sqlalchemy
 import sqlalchemy.engine
 import sqlalchemy.exc
@@ -252,6 +251,8 @@ def cmd_health(_args: argparse.Namespace) -> int:
 
 def _run_async(coro: Coroutine[Any, Any, Any], settings: Settings | None = None) -> int:
     """Run a coroutine; print its result; turn expected failures into one clear line."""
+    import discord  # here, not at the top: `tutorbot health` runs every 30 s without it
+
     from bot.app import StartupError
 
     try:
