@@ -154,9 +154,9 @@ class Sandbox:
         return client
 
     def socket_identity(self) -> tuple[int, int, int] | None:
-        """Device, inode and change time of the daemon's unix socket: a restarted daemon makes
-        its socket anew, so a new identity means a new daemon, perhaps with other settings.
-        None for a daemon over TCP, or no socket."""
+        """Device, inode and change time of the daemon's unix socket: a daemon that makes its
+        own socket (dockerd -H unix://…) makes it anew when it restarts, so a new identity may
+        be a new daemon with other settings. None for a daemon over TCP, or no socket."""
         host = self.settings.docker_host or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
         if not host.startswith("unix://"):
             return None

@@ -64,8 +64,8 @@ DAEMON_GONE = (
     "the isolation check"
 )
 DAEMON_NEW = (
-    "the lab daemon's socket was made anew (the daemon restarted): it is set up and passes the "
-    "isolation check again before the next job"
+    "the lab daemon's socket changed (the daemon restarted, or the socket was re-created or its "
+    "owner or mode changed): it is set up and passes the isolation check again before the next job"
 )
 
 Progress = Callable[[int], Awaitable[None]]  # 1, 2, ... = place in the queue; 0 = building
@@ -239,14 +239,16 @@ class LabService(ServiceBase):
 
     def _notice_new_socket(self) -> None:
         """A daemon on a local socket makes it anew when it starts. Looked at on every ask (a
-        stat), so a restart between two asks is seen, not only RECHECK_AFTER later."""
+        stat), so such a restart between two asks is seen, not only RECHECK_AFTER later. (A
+        socket-activated daemon, systemd's docker.socket, keeps its socket across restarts:
+        there only RECHECK_AFTER sees one.)"""
         if not self._set_up:
             return
         socket = self.sandbox.socket_identity()
         if socket == self._judged_socket:
             return
         if socket is None:
-            self._asked_at = None  # gone: ask it now, which says so
+            self._daemon_gone()  # its socket went with it; whatever answers next is judged
         else:
             log.warning(DAEMON_NEW)
             self._forget_daemon()

@@ -355,7 +355,11 @@ class StatusService(ServiceBase):
         if not self.outbox.shared:
             return None
         return ReloadFollower(
-            self.outbox.engine, self.sessions, self._worker, self._reload_announced
+            self.outbox.engine,
+            self.sessions,
+            self._worker,
+            self._reload_announced,
+            loaded_at=lambda: self.courses.loaded_at,
         )
 
     async def _reload_announced(self) -> None:

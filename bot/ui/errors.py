@@ -62,10 +62,11 @@ async def reply_error(
     if interaction.type is discord.InteractionType.autocomplete:
         return  # suggestions cannot be answered with a message: the list stays empty
     embed = discord.Embed(description=text, colour=ERROR_COLOUR)
+    attached = list(files) or discord.utils.MISSING  # no empty attachment list in the request
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(embed=embed, files=list(files), ephemeral=True)
+            await interaction.followup.send(embed=embed, files=attached, ephemeral=True)
         else:
-            await interaction.response.send_message(embed=embed, files=list(files), ephemeral=True)
+            await interaction.response.send_message(embed=embed, files=attached, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not tell user %s about an error", interaction.user.id, exc_info=True)

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import Services
+from bot.services.course_sync import ReloadFollower
 from content.store import CourseStore
 from tests.admin.support import shorten_part_1
 
@@ -64,33 +65,81 @@ async def test_a_reload_on_one_worker_reloads_the_others(
 async def test_a_worker_that_could_not_listen_reloads_when_it_listens_again(
     sessions: async_sessionmaker[AsyncSession], course_dir: Path
 ) -> None:
+    """Each connect of the listener looks for what it missed (here: the listener stopped and
+    started again, which is what its reconnect loop does; a cut connection is tested below)."""
     first, second = (Services(sessions=sessions, courses=CourseStore(course_dir)) for _ in range(2))
     follower = second.status.follow_reloads()
     if follower is None:
         pytest.skip("one process on SQLite: nobody to tell")
-    follower.reconnect_after = 0.5
+    async with listening(follower):
+        assert second.courses.generation == 1  # nothing was missed
+
+    shorten_part_1(course_dir)
+    assert (await first.status.reload_course(by=1)).applied  # its notice goes out to nobody
+    assert second.courses.generation == 1
+    assert (await second.status.reload_course(by=1)).applied  # its own, after the other's
+    async with listening(follower):
+        assert second.courses.generation == 2  # nothing missed since: no reload again
+        assert "Shorter now." in str(second.courses.course.parts[1].sections)
+
+    assert (await first.status.reload_course(by=1)).applied  # missed this time
+    async with listening(follower):
+        assert second.courses.generation == 3
+
+
+@contextlib.asynccontextmanager
+async def listening(follower: ReloadFollower) -> AsyncIterator[None]:
+    """The follower connected and done looking for missed reloads (and reloading)."""
+    follower.caught_up.clear()  # set by an earlier connect
     task = asyncio.create_task(follower.run())
     try:
-        await asyncio.wait_for(follower.listening.wait(), 10)
-        await asyncio.sleep(0.2)  # its first catch-up is done: nothing missed, nothing reloaded
-        assert second.courses.generation == 1
-        async with sessions.begin() as session:  # the listening connection is cut
-            await session.execute(text(CUT_LISTENERS))
-        await until(lambda: not follower.listening.is_set())
-
-        shorten_part_1(course_dir)
-        result = await first.status.reload_course(by=1)  # the notice goes out to nobody
-        assert result.applied and second.courses.generation == 1
-
-        await asyncio.wait_for(follower.listening.wait(), 10)
-        await until(lambda: second.courses.generation == 2)
-        assert "Shorter now." in str(second.courses.course.parts[1].sections)
-        await asyncio.sleep(0.2)
-        assert second.courses.generation == 2  # once
+        await asyncio.wait_for(follower.caught_up.wait(), 10)
+        await until(lambda: not follower._running)
+        yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_a_reload_before_a_worker_first_listens_reaches_it(
+    sessions: async_sessionmaker[AsyncSession], course_dir: Path
+) -> None:
+    """The course is loaded at start-up, the listener connects later (after the login)."""
+    first, second = (Services(sessions=sessions, courses=CourseStore(course_dir)) for _ in range(2))
+    follower = second.status.follow_reloads()
+    if follower is None:
+        pytest.skip("one process on SQLite: nobody to tell")
+    shorten_part_1(course_dir)
+    assert (await first.status.reload_course(by=1)).applied
+    async with listening(follower):
+        assert second.courses.generation == 2
+        assert "Shorter now." in str(second.courses.course.parts[1].sections)
+
+
+async def test_a_cut_listening_connection_reconnects_and_the_reload_arrives_once(
+    sessions: async_sessionmaker[AsyncSession], course_dir: Path
+) -> None:
+    """Whether the reconnect came before the notice (heard) or after (caught up), once."""
+    first, second = (Services(sessions=sessions, courses=CourseStore(course_dir)) for _ in range(2))
+    follower = second.status.follow_reloads()
+    if follower is None:
+        pytest.skip("one process on SQLite: nobody to tell")
+    follower.reconnect_after = 1.0
+    async with listening(follower):
+        await cut_listeners(sessions)
+        await until(lambda: not follower.listening.is_set())
+        shorten_part_1(course_dir)
+        assert (await first.status.reload_course(by=1)).applied
+        await until(lambda: follower.listening.is_set() and follower.caught_up.is_set())
+        await until(lambda: not follower._running)
+        assert second.courses.generation == 2
+
+
+async def cut_listeners(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Terminate every connection that LISTENs for reloads (as a failover would)."""
+    async with sessions.begin() as session:
+        await session.execute(text(CUT_LISTENERS))
 
 
 CUT_LISTENERS = """

@@ -177,6 +177,21 @@ async def test_a_daemon_restarted_between_two_asks_is_judged_again_at_once(
     assert labs_module.DAEMON_GONE in caplog.text and labs_module.DAEMON_NEW not in caplog.text
 
 
+async def test_a_socket_seen_gone_is_a_daemon_gone_even_if_the_next_one_already_answers(
+    labs: LabService, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The old daemon removed its socket; by the ping, a new one (exposed) made its own."""
+    socket = tmp_path / "lab.sock"
+    socket.touch()
+    daemon = StandIn(labs.sandbox, monkeypatch)
+    daemon.answers(True)
+    assert await labs.sandbox_on()
+    socket.unlink()
+    daemon.fetches = True
+    assert not await labs.sandbox_on()
+    assert labs.exposed and daemon.asked == ["prepare", "fetches_for_learners"] * 2
+
+
 async def test_a_job_that_finds_the_daemon_gone_has_it_checked_again(
     labs: LabService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
