@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from bot.services import Services
 from bot.services.course_sync import ReloadFollower
 from content.store import CourseStore
 from tests.admin.support import shorten_part_1
+from tests.scheduler.helpers import eventually
 
 
 @contextlib.asynccontextmanager
@@ -27,10 +28,19 @@ async def following(worker: Services) -> AsyncIterator[bool]:
     if follower is None:
         yield False
         return
+    async with listening(follower):
+        yield True
+
+
+@contextlib.asynccontextmanager
+async def listening(follower: ReloadFollower) -> AsyncIterator[None]:
+    """The follower connected and done looking for missed reloads (and reloading)."""
+    follower.caught_up.clear()  # set by an earlier connect
     task = asyncio.create_task(follower.run())
     try:
-        await asyncio.wait_for(follower.listening.wait(), 10)
-        yield True
+        await asyncio.wait_for(follower.caught_up.wait(), 10)
+        await eventually(lambda: not follower._running)
+        yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -87,21 +97,6 @@ async def test_a_worker_that_could_not_listen_reloads_when_it_listens_again(
         assert second.courses.generation == 3
 
 
-@contextlib.asynccontextmanager
-async def listening(follower: ReloadFollower) -> AsyncIterator[None]:
-    """The follower connected and done looking for missed reloads (and reloading)."""
-    follower.caught_up.clear()  # set by an earlier connect
-    task = asyncio.create_task(follower.run())
-    try:
-        await asyncio.wait_for(follower.caught_up.wait(), 10)
-        await until(lambda: not follower._running)
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 async def test_a_reload_before_a_worker_first_listens_reaches_it(
     sessions: async_sessionmaker[AsyncSession], course_dir: Path
 ) -> None:
@@ -128,11 +123,11 @@ async def test_a_cut_listening_connection_reconnects_and_the_reload_arrives_once
     follower.reconnect_after = 1.0
     async with listening(follower):
         await cut_listeners(sessions)
-        await until(lambda: not follower.listening.is_set())
+        await eventually(lambda: not follower.listening.is_set())
         shorten_part_1(course_dir)
         assert (await first.status.reload_course(by=1)).applied
-        await until(lambda: follower.listening.is_set() and follower.caught_up.is_set())
-        await until(lambda: not follower._running)
+        await eventually(lambda: follower.listening.is_set() and follower.caught_up.is_set())
+        await eventually(lambda: not follower._running)
         assert second.courses.generation == 2
 
 
@@ -146,11 +141,3 @@ CUT_LISTENERS = """
 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 WHERE datname = current_database() AND query = 'LISTEN "tutor_course"'
 """
-
-
-async def until(condition: Callable[[], bool], within: float = 10.0) -> None:
-    for _ in range(int(within / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not met in time")
