@@ -72,15 +72,26 @@ async def test_a_reload_on_one_worker_reloads_the_others(
         assert "keep their course until they reload or restart" in result.text()
 
 
-async def test_a_worker_that_could_not_listen_reloads_when_it_listens_again(
-    sessions: async_sessionmaker[AsyncSession], course_dir: Path
-) -> None:
-    """Each connect of the listener looks for what it missed (here: the listener stopped and
-    started again, which is what its reconnect loop does; a cut connection is tested below)."""
+Workers = tuple[Services, Services, ReloadFollower]
+
+
+@pytest.fixture
+def workers(sessions: async_sessionmaker[AsyncSession], course_dir: Path) -> Workers:
+    """Two workers on one PostgreSQL database and the second's reload follower, not running
+    yet (there is nobody to tell on SQLite: the tests using it are skipped there)."""
     first, second = (Services(sessions=sessions, courses=CourseStore(course_dir)) for _ in range(2))
     follower = second.status.follow_reloads()
     if follower is None:
         pytest.skip("one process on SQLite: nobody to tell")
+    return first, second, follower
+
+
+async def test_a_worker_that_could_not_listen_reloads_when_it_listens_again(
+    workers: Workers, course_dir: Path
+) -> None:
+    """Each connect of the listener looks for what it missed (here: the listener stopped and
+    started again, which is what its reconnect loop does; a cut connection is tested below)."""
+    first, second, follower = workers
     async with listening(follower):
         assert second.courses.generation == 1  # nothing was missed
 
@@ -98,13 +109,10 @@ async def test_a_worker_that_could_not_listen_reloads_when_it_listens_again(
 
 
 async def test_a_reload_before_a_worker_first_listens_reaches_it(
-    sessions: async_sessionmaker[AsyncSession], course_dir: Path
+    workers: Workers, course_dir: Path
 ) -> None:
     """The course is loaded at start-up, the listener connects later (after the login)."""
-    first, second = (Services(sessions=sessions, courses=CourseStore(course_dir)) for _ in range(2))
-    follower = second.status.follow_reloads()
-    if follower is None:
-        pytest.skip("one process on SQLite: nobody to tell")
+    first, second, follower = workers
     shorten_part_1(course_dir)
     assert (await first.status.reload_course(by=1)).applied
     async with listening(follower):
@@ -113,16 +121,13 @@ async def test_a_reload_before_a_worker_first_listens_reaches_it(
 
 
 async def test_a_cut_listening_connection_reconnects_and_the_reload_arrives_once(
-    sessions: async_sessionmaker[AsyncSession], course_dir: Path
+    workers: Workers, course_dir: Path
 ) -> None:
     """Whether the reconnect came before the notice (heard) or after (caught up), once."""
-    first, second = (Services(sessions=sessions, courses=CourseStore(course_dir)) for _ in range(2))
-    follower = second.status.follow_reloads()
-    if follower is None:
-        pytest.skip("one process on SQLite: nobody to tell")
+    first, second, follower = workers
     follower.reconnect_after = 1.0
     async with listening(follower):
-        await cut_listeners(sessions)
+        await cut_listeners(first.sessions)
         await eventually(lambda: not follower.listening.is_set())
         shorten_part_1(course_dir)
         assert (await first.status.reload_course(by=1)).applied
